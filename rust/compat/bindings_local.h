@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Module-local bindings: C items 6.12's `kernel::bindings` does not expose (it declares
+ * `struct sock` opaque and has no pernet operations). Kbuild runs bindgen on this header
+ * with the kernel's own C flags, so every layout matches the configuration being built.
+ */
+#include <net/sock.h>
+#include <net/net_namespace.h>
+#include <linux/netlink.h>

@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A safe model of classic (raw) netlink for kernel families: kernel sockets, socket
+//! buffers, the input walk with ACKs and extended ACKs, unicast and multicast.
+//!
+//! This directory and `compat/` are the only places with `unsafe`. The services above
+//! implement [`Handler`] and never see a raw pointer.
+
+mod dump;
+mod error;
+mod input;
+mod skb;
+mod socket;
+
+pub(crate) use dump::{DumpSink, Dumper};
+pub(crate) use error::{err, Failure};
+pub(crate) use input::{Handler, Outcome, Request};
+pub(crate) use skb::SkBuff;
+pub(crate) use socket::{Net, Registration, SocketRef};

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Socket buffers: [`SkBuff`], an skb we allocated and own until it is sent, and
+//! [`InSkb`], a borrowed view of the skb the netlink core hands to our input callback.
+
+use crate::compat::ffi;
+use crate::proto::attr::{NoSpace, Writer};
+use core::ptr::NonNull;
+use kernel::bindings;
+use kernel::error::{code::ENOMEM, Result};
+
+/// An skb we allocated. Freed on drop unless consumed by a send.
+///
+/// # Invariants
+///
+/// `self.0` points to a valid, linear `sk_buff` that nothing else references.
+pub(crate) struct SkBuff(NonNull<bindings::sk_buff>);
+
+// SAFETY: An unshared skb may be used and freed from any thread.
+unsafe impl Send for SkBuff {}
+
+impl SkBuff {
+    /// Allocates an skb with room for at least `size` bytes of messages.
+    pub(crate) fn alloc(size: usize) -> Result<Self> {
+        let size = u32::try_from(size).map_err(|_| ENOMEM)?;
+        // SAFETY: Plain allocation in process context (input callbacks and dumps run in
+        // the sender's context, where GFP_KERNEL may sleep).
+        let skb =
+            unsafe { bindings::__alloc_skb(size, bindings::GFP_KERNEL, 0, ffi::NUMA_NO_NODE) };
+        // INVARIANT: a fresh skb from `__alloc_skb` is linear and unshared.
+        NonNull::new(skb).map(Self).ok_or(ENOMEM)
+    }
+
+    /// Bytes of messages in the skb.
+    pub(crate) fn len(&self) -> usize {
+        // SAFETY: `self.0` is valid (type invariant).
+        unsafe { (*self.0.as_ptr()).len as usize }
+    }
+
+    /// Appends up to `max` bytes written by `f` (see [`SkBuffMut::append`]).
+    pub(crate) fn append<R>(
+        &mut self,
+        max: usize,
+        f: impl FnOnce(&mut Writer<'_>) -> Result<R, NoSpace>,
+    ) -> Result<R, NoSpace> {
+        // SAFETY: We own the skb (type invariant); the view lives only for this call.
+        unsafe { SkBuffMut::from_raw(self.0.as_ptr()) }.append(max, f)
+    }
+
+    /// Gives up ownership, for a C function that consumes the skb.
+    pub(crate) fn into_raw(self) -> *mut bindings::sk_buff {
+        let p = self.0.as_ptr();
+        core::mem::forget(self);
+        p
+    }
+}
+
+impl Drop for SkBuff {
+    fn drop(&mut self) {
+        // SAFETY: We own the skb (type invariant) and nothing uses it after this.
+        unsafe {
+            bindings::sk_skb_reason_drop(
+                core::ptr::null_mut(),
+                self.0.as_ptr(),
+                bindings::skb_drop_reason_SKB_DROP_REASON_NOT_SPECIFIED,
+            )
+        };
+    }
+}
+
+/// Write access to an skb someone else owns, e.g. the skb the core hands to a dump
+/// callback to fill.
+///
+/// # Invariants
+///
+/// `skb` is a valid, linear skb that only this view writes to while it exists.
+pub(crate) struct SkBuffMut<'a> {
+    skb: NonNull<bindings::sk_buff>,
+    _p: core::marker::PhantomData<&'a mut bindings::sk_buff>,
+}
+
+impl SkBuffMut<'_> {
+    /// # Safety
+    ///
+    /// `skb` must be a valid, linear skb that nothing else reads or writes while the view
+    /// exists.
+    pub(crate) unsafe fn from_raw(skb: *mut bindings::sk_buff) -> Self {
+        // INVARIANT: guaranteed by the caller. Callers pass live skbs, never null.
+        Self {
+            skb: NonNull::new(skb).unwrap_or(NonNull::dangling()),
+            _p: core::marker::PhantomData,
+        }
+    }
+
+    /// Appends up to `max` bytes written by `f` through a [`Writer`] over the skb's
+    /// tailroom. Nothing is appended when `f` fails.
+    pub(crate) fn append<R>(
+        &mut self,
+        max: usize,
+        f: impl FnOnce(&mut Writer<'_>) -> Result<R, NoSpace>,
+    ) -> Result<R, NoSpace> {
+        let skb = self.skb.as_ptr();
+        // SAFETY: `skb` is valid (type invariant); `tail` and `end` are offsets from `head`
+        // on 64-bit (`NET_SKBUFF_DATA_USES_OFFSET`) with `tail <= end`.
+        let (tail, room) = unsafe {
+            (
+                (*skb).head.add((*skb).tail as usize),
+                ((*skb).end - (*skb).tail) as usize,
+            )
+        };
+        let n = room.min(max);
+        // SAFETY: `tail..tail + n` is the skb's tailroom, which only this view writes; it is
+        // zeroed first so the slice never exposes uninitialised memory.
+        let buf = unsafe {
+            core::ptr::write_bytes(tail, 0, n);
+            core::slice::from_raw_parts_mut(tail, n)
+        };
+        let mut w = Writer::new(buf);
+        let r = f(&mut w)?;
+        let used = w.len() as core::ffi::c_uint;
+        // SAFETY: `used <= n <= tailroom`, so `skb_put` cannot overrun (it would BUG).
+        unsafe { bindings::skb_put(skb, used) };
+        Ok(r)
+    }
+}
+
+/// `NETLINK_CB(skb)` must fit the skb's control buffer.
+const _: () = assert!(
+    core::mem::size_of::<bindings::netlink_skb_parms>()
+        <= core::mem::size_of::<[core::ffi::c_char; 48]>()
+);
+
+/// The skb given to an input callback, borrowed for the duration of the callback.
+///
+/// # Invariants
+///
+/// `skb` is a valid netlink skb from a user socket, owned by the netlink core, alive and
+/// unmodified by others while this value exists; its `sk` is our kernel socket.
+pub(crate) struct InSkb {
+    skb: NonNull<bindings::sk_buff>,
+}
+
+impl InSkb {
+    /// # Safety
+    ///
+    /// `skb` must be the argument of a netlink input callback, and the returned value must
+    /// not outlive that callback.
+    pub(crate) unsafe fn from_raw(skb: *mut bindings::sk_buff) -> Option<Self> {
+        // INVARIANT: guaranteed by the caller.
+        NonNull::new(skb).map(|skb| Self { skb })
+    }
+
+    pub(crate) fn as_ptr(&self) -> *mut bindings::sk_buff {
+        self.skb.as_ptr()
+    }
+
+    /// The kernel socket the message was sent to.
+    pub(crate) fn sk(&self) -> *mut bindings::sock {
+        // SAFETY: `skb` is valid (type invariant).
+        unsafe { (*self.skb.as_ptr()).sk }
+    }
+
+    /// The linear data: one datagram as the user sent it.
+    pub(crate) fn data(&self) -> &[u8] {
+        let skb = self.skb.as_ptr();
+        // SAFETY: netlink skbs from `netlink_sendmsg` are linear, so the head holds
+        // `len - data_len` (= `len`) bytes at `data`, alive while we borrow the skb.
+        unsafe {
+            let headlen = (*skb).len.saturating_sub((*skb).data_len) as usize;
+            core::slice::from_raw_parts((*skb).data, headlen)
+        }
+    }
+
+    /// `NETLINK_CB(skb)`: the sender's credentials and port id.
+    fn cb(&self) -> &bindings::netlink_skb_parms {
+        // SAFETY: The netlink core stores `struct netlink_skb_parms` in `skb->cb` for every
+        // netlink skb (checked to fit above); `cb` is suitably aligned (it follows a
+        // pointer-aligned field and the C code accesses it the same way).
+        unsafe {
+            &*(*self.skb.as_ptr())
+                .cb
+                .as_ptr()
+                .cast::<bindings::netlink_skb_parms>()
+        }
+    }
+
+    /// The sender's port id: where answers go. Never the header's `nlmsg_pid`, which the
+    /// sender may set to anything.
+    pub(crate) fn portid(&self) -> u32 {
+        self.cb().portid
+    }
+
+    /// The sender's uid, as seen from the initial user namespace.
+    pub(crate) fn uid(&self) -> u32 {
+        self.cb().creds.uid.val
+    }
+
+    /// Whether the sender has `cap` in the user namespace that owns the family's netns.
+    pub(crate) fn net_capable(&self, cap: u32) -> bool {
+        // SAFETY: `skb` is a valid netlink skb (type invariant).
+        unsafe { bindings::netlink_net_capable(self.skb.as_ptr(), cap as core::ffi::c_int) }
+    }
+}

@@ -1,0 +1,380 @@
+//! Netlink attributes (`struct nlattr` TLVs): a bounds-checked iterator and a writer that
+//! encodes messages into a caller-owned buffer (the kernel hands it an skb's tailroom,
+//! userspace a `Vec`), so both sides frame messages with the same code.
+
+use crate::proto::wire::{align, NlMsgHdr, NLMSG_HDRLEN};
+
+/// Size of `struct nlattr`.
+pub const NLA_HDRLEN: usize = 4;
+/// The attribute carries nested attributes.
+pub const NLA_F_NESTED: u16 = 1 << 15;
+/// The payload is in network byte order.
+pub const NLA_F_NET_BYTEORDER: u16 = 1 << 14;
+/// Mask for the attribute type without the flags.
+pub const NLA_TYPE_MASK: u16 = !(NLA_F_NESTED | NLA_F_NET_BYTEORDER);
+
+/// Space one attribute with `payload` bytes takes, padding included (`nla_total_size`).
+pub const fn attr_space(payload: usize) -> usize {
+    align(payload.saturating_add(NLA_HDRLEN))
+}
+
+/// One attribute found by [`AttrIter`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Attr<'a> {
+    /// Type with the flag bits masked off.
+    pub ty: u16,
+    /// Flag bits (`NLA_F_NESTED`, `NLA_F_NET_BYTEORDER`).
+    pub flags: u16,
+    /// Payload (`nla_len - NLA_HDRLEN` bytes).
+    pub payload: &'a [u8],
+    /// Offset of the attribute header within the walked buffer.
+    pub offset: usize,
+}
+
+impl<'a> Attr<'a> {
+    /// The payload as a `u8`, if it is exactly one byte.
+    pub fn u8(&self) -> Option<u8> {
+        match self.payload {
+            [a] => Some(*a),
+            _ => None,
+        }
+    }
+    /// The payload as a host-endian `u16`, if it is exactly two bytes.
+    pub fn u16(&self) -> Option<u16> {
+        let b: [u8; 2] = self.payload.try_into().ok()?;
+        Some(u16::from_ne_bytes(b))
+    }
+    /// The payload as a host-endian `u32`, if it is exactly four bytes.
+    pub fn u32(&self) -> Option<u32> {
+        let b: [u8; 4] = self.payload.try_into().ok()?;
+        Some(u32::from_ne_bytes(b))
+    }
+    /// The payload as a host-endian `u64`, if it is exactly eight bytes.
+    pub fn u64(&self) -> Option<u64> {
+        let b: [u8; 8] = self.payload.try_into().ok()?;
+        Some(u64::from_ne_bytes(b))
+    }
+    /// The payload as a NUL-terminated string, without the NUL (`None` if unterminated).
+    pub fn cstr(&self) -> Option<&'a [u8]> {
+        match self.payload.split_last() {
+            Some((0, s)) if !s.contains(&0) => Some(s),
+            _ => None,
+        }
+    }
+    /// Iterates over the attributes nested in this one.
+    pub fn nested(&self) -> AttrIter<'a> {
+        AttrIter::new(self.payload)
+    }
+}
+
+/// Walks the attributes of a buffer. Stops at the first attribute whose header or length
+/// does not fit; [`AttrIter::malformed`] then tells the offset where it stopped.
+#[derive(Clone, Debug)]
+pub struct AttrIter<'a> {
+    buf: &'a [u8],
+    off: usize,
+    malformed: Option<usize>,
+}
+
+impl<'a> AttrIter<'a> {
+    /// Starts at the beginning of `buf`.
+    pub fn new(buf: &'a [u8]) -> Self {
+        Self {
+            buf,
+            off: 0,
+            malformed: None,
+        }
+    }
+    /// Offset of the bytes that did not form an attribute, if the walk stopped early.
+    pub fn malformed(&self) -> Option<usize> {
+        self.malformed
+    }
+}
+
+impl<'a> Iterator for AttrIter<'a> {
+    type Item = Attr<'a>;
+
+    fn next(&mut self) -> Option<Attr<'a>> {
+        let rest = self.buf.get(self.off..)?;
+        if rest.is_empty() {
+            return None;
+        }
+        let hdr = rest.get(..NLA_HDRLEN);
+        let len = hdr
+            .map(|h| u16::from_ne_bytes([h[0], h[1]]) as usize)
+            .unwrap_or(0);
+        let (Some(h), true) = (hdr, len >= NLA_HDRLEN && len <= rest.len()) else {
+            self.malformed = Some(self.off);
+            self.off = self.buf.len();
+            return None;
+        };
+        let raw_ty = u16::from_ne_bytes([h[2], h[3]]);
+        let attr = Attr {
+            ty: raw_ty & NLA_TYPE_MASK,
+            flags: raw_ty & !NLA_TYPE_MASK,
+            payload: rest.get(NLA_HDRLEN..len)?,
+            offset: self.off,
+        };
+        self.off = self.off.saturating_add(align(len)).min(self.buf.len());
+        Some(attr)
+    }
+}
+
+/// The buffer given to a [`Writer`] is too small for what was asked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NoSpace;
+
+/// A started nest; pass it back to [`Writer::end_nest`].
+#[derive(Debug)]
+#[must_use = "a nest must be closed with end_nest"]
+pub struct Nest(usize);
+
+/// A started message; pass it back to [`Writer::end_msg`].
+#[derive(Debug)]
+#[must_use = "a message must be closed with end_msg"]
+pub struct MsgStart(usize);
+
+/// Encodes netlink messages and attributes into a caller-owned buffer. Every write is
+/// bounds-checked; on [`NoSpace`] the caller cancels with [`Writer::truncate`].
+#[derive(Debug)]
+pub struct Writer<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+    /// Alignment padding after raw payload bytes, which a message's length excludes (as
+    /// `nlmsg_put` does); attribute padding counts, as after `nlmsg_end`.
+    pad: usize,
+}
+
+impl<'a> Writer<'a> {
+    /// Writes into `buf` from its start.
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        Self {
+            buf,
+            len: 0,
+            pad: 0,
+        }
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The bytes written so far.
+    pub fn written(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
+
+    /// Drops everything written after `len` (used to cancel a half-built message).
+    pub fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+
+    fn reserve(&mut self, n: usize) -> Result<&mut [u8], NoSpace> {
+        let start = self.len;
+        let end = start.checked_add(align(n)).ok_or(NoSpace)?;
+        let dst = self.buf.get_mut(start..end).ok_or(NoSpace)?;
+        dst.fill(0);
+        self.len = end;
+        self.pad = 0;
+        dst.get_mut(..n).ok_or(NoSpace)
+    }
+
+    fn patch(&mut self, at: usize, bytes: &[u8]) {
+        if let Some(d) = at
+            .checked_add(bytes.len())
+            .and_then(|end| self.buf.get_mut(at..end))
+        {
+            d.copy_from_slice(bytes);
+        }
+    }
+
+    /// Starts a message; its length is filled in by [`Writer::end_msg`].
+    pub fn begin_msg(
+        &mut self,
+        ty: u16,
+        flags: u16,
+        seq: u32,
+        pid: u32,
+    ) -> Result<MsgStart, NoSpace> {
+        let at = self.len;
+        let hdr = NlMsgHdr {
+            len: NLMSG_HDRLEN as u32,
+            ty,
+            flags,
+            seq,
+            pid,
+        };
+        self.reserve(NLMSG_HDRLEN)?.copy_from_slice(&hdr.to_bytes());
+        Ok(MsgStart(at))
+    }
+
+    /// Finishes a message: stores its length (padding excluded for the payload, as
+    /// `nlmsg_end` does: everything written since `begin_msg`).
+    pub fn end_msg(&mut self, start: MsgStart) -> Result<(), NoSpace> {
+        let written = self.len - start.0.min(self.len);
+        let len = u32::try_from(written.saturating_sub(self.pad)).map_err(|_| NoSpace)?;
+        self.patch(start.0, &len.to_ne_bytes());
+        Ok(())
+    }
+
+    /// Appends raw payload bytes (padded to alignment).
+    pub fn put_bytes(&mut self, bytes: &[u8]) -> Result<(), NoSpace> {
+        self.reserve(bytes.len())?.copy_from_slice(bytes);
+        self.pad = align(bytes.len()) - bytes.len();
+        Ok(())
+    }
+
+    /// Appends an attribute with the given payload.
+    pub fn put_attr(&mut self, ty: u16, payload: &[u8]) -> Result<(), NoSpace> {
+        let len = u16::try_from(payload.len() + NLA_HDRLEN).map_err(|_| NoSpace)?;
+        let dst = self.reserve(NLA_HDRLEN + payload.len())?;
+        let (h, p) = dst.split_at_mut(NLA_HDRLEN);
+        h[..2].copy_from_slice(&len.to_ne_bytes());
+        h[2..].copy_from_slice(&ty.to_ne_bytes());
+        p.copy_from_slice(payload);
+        Ok(())
+    }
+
+    /// Appends a `u8` attribute.
+    pub fn put_u8(&mut self, ty: u16, v: u8) -> Result<(), NoSpace> {
+        self.put_attr(ty, &[v])
+    }
+    /// Appends a `u16` attribute.
+    pub fn put_u16(&mut self, ty: u16, v: u16) -> Result<(), NoSpace> {
+        self.put_attr(ty, &v.to_ne_bytes())
+    }
+    /// Appends a `u32` attribute.
+    pub fn put_u32(&mut self, ty: u16, v: u32) -> Result<(), NoSpace> {
+        self.put_attr(ty, &v.to_ne_bytes())
+    }
+    /// Appends a `u64` attribute.
+    pub fn put_u64(&mut self, ty: u16, v: u64) -> Result<(), NoSpace> {
+        self.put_attr(ty, &v.to_ne_bytes())
+    }
+    /// Appends a NUL-terminated string attribute.
+    pub fn put_str(&mut self, ty: u16, s: &[u8]) -> Result<(), NoSpace> {
+        let len = u16::try_from(s.len() + 1 + NLA_HDRLEN).map_err(|_| NoSpace)?;
+        let dst = self.reserve(len as usize)?;
+        let (h, p) = dst.split_at_mut(NLA_HDRLEN);
+        h[..2].copy_from_slice(&len.to_ne_bytes());
+        h[2..].copy_from_slice(&ty.to_ne_bytes());
+        p[..s.len()].copy_from_slice(s);
+        Ok(())
+    }
+
+    /// Starts a nested attribute (`NLA_F_NESTED` set).
+    pub fn begin_nest(&mut self, ty: u16) -> Result<Nest, NoSpace> {
+        let at = self.len;
+        self.put_attr(ty | NLA_F_NESTED, &[])?;
+        Ok(Nest(at))
+    }
+
+    /// Closes a nest: stores its length.
+    pub fn end_nest(&mut self, nest: Nest) -> Result<(), NoSpace> {
+        let len = u16::try_from(self.len - nest.0.min(self.len)).map_err(|_| NoSpace)?;
+        self.patch(nest.0, &len.to_ne_bytes());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::wire::MsgIter;
+    use std::vec::Vec;
+
+    #[test]
+    fn write_then_read_back() {
+        let mut buf = [0u8; 128];
+        let mut w = Writer::new(&mut buf);
+        let m = w.begin_msg(0x11, 1, 3, 0).unwrap();
+        w.put_str(1, b"key").unwrap();
+        w.put_u32(3, 0xdead_beef).unwrap();
+        let n = w.begin_nest(9).unwrap();
+        w.put_u64(1, 7).unwrap();
+        w.put_u8(2, 1).unwrap();
+        w.end_nest(n).unwrap();
+        w.end_msg(m).unwrap();
+        let len = w.len();
+        let msgs: Vec<_> = MsgIter::new(&buf[..len]).collect();
+        assert_eq!(msgs.len(), 1);
+        assert_eq!(msgs[0].hdr.len as usize, len);
+        let attrs: Vec<_> = AttrIter::new(msgs[0].payload).collect();
+        assert_eq!(attrs.len(), 3);
+        assert_eq!(attrs[0].cstr(), Some(&b"key"[..]));
+        assert_eq!(attrs[1].u32(), Some(0xdead_beef));
+        assert_eq!(attrs[2].flags, NLA_F_NESTED);
+        let inner: Vec<_> = attrs[2].nested().collect();
+        assert_eq!(inner[0].u64(), Some(7));
+        assert_eq!(inner[1].u8(), Some(1));
+        assert_eq!(attrs[1].offset, 8);
+    }
+
+    #[test]
+    fn raw_payload_length_excludes_padding() {
+        let mut buf = [0u8; 64];
+        let mut w = Writer::new(&mut buf);
+        let m = w.begin_msg(0x10, 0, 1, 0).unwrap();
+        w.put_bytes(b"a").unwrap();
+        w.end_msg(m).unwrap();
+        assert_eq!(w.len(), 20);
+        let msgs: Vec<_> = MsgIter::new(w.written()).collect();
+        assert_eq!(msgs[0].hdr.len, 17);
+        assert_eq!(msgs[0].payload, b"a");
+    }
+
+    #[test]
+    fn writer_reports_no_space_and_never_overruns() {
+        let mut buf = [0u8; 10];
+        let mut w = Writer::new(&mut buf);
+        assert_eq!(w.put_attr(1, &[0; 8]), Err(NoSpace));
+        assert_eq!(w.len(), 0);
+        w.put_u32(1, 1).unwrap();
+        assert_eq!(w.put_u8(2, 1), Err(NoSpace));
+        assert_eq!(w.len(), 8);
+    }
+
+    #[test]
+    fn iterator_stops_at_bad_lengths() {
+        let mut it = AttrIter::new(&[3, 0, 1, 0]);
+        assert!(it.next().is_none());
+        assert_eq!(it.malformed(), Some(0));
+        let mut it = AttrIter::new(&[8, 0, 1, 0, 1, 2, 3, 4, 12, 0, 2, 0]);
+        assert!(it.next().is_some());
+        assert!(it.next().is_none());
+        assert_eq!(it.malformed(), Some(8));
+    }
+
+    #[test]
+    fn typed_accessors_check_length() {
+        let a = Attr {
+            ty: 1,
+            flags: 0,
+            payload: &[1, 2, 3],
+            offset: 0,
+        };
+        assert_eq!(a.u32(), None);
+        assert_eq!(a.u16(), None);
+        assert_eq!(a.cstr(), None);
+        let s = Attr {
+            ty: 1,
+            flags: 0,
+            payload: b"ab\0",
+            offset: 0,
+        };
+        assert_eq!(s.cstr(), Some(&b"ab"[..]));
+        let bad = Attr {
+            ty: 1,
+            flags: 0,
+            payload: b"a\0b\0",
+            offset: 0,
+        };
+        assert_eq!(bad.cstr(), None);
+    }
+}
