@@ -18,6 +18,7 @@ mod params;
 pub mod proto;
 mod service;
 
+use compat::ffi::NL_CFG_F_NONROOT_RECV;
 use netlink::{Net, Registration};
 use proto::family::GROUPS;
 use service::Family;
@@ -38,15 +39,22 @@ struct Nlfam {
 impl kernel::Module for Nlfam {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let numbers = params::families()?;
+        let limits = params::limits()?;
+        let flags = if limits.nonroot {
+            NL_CFG_F_NONROOT_RECV
+        } else {
+            0
+        };
         let mut families = KVec::with_capacity(numbers.len(), GFP_KERNEL)?;
         for &n in numbers.iter() {
-            let state = Arc::new(Family::new(n), GFP_KERNEL)?;
-            let reg = Registration::new(Net::init(), n, GROUPS, 0, state).inspect_err(|_| {
-                pr_err!(
-                    "netlink family {} is already registered by someone else\n",
-                    n
-                );
-            })?;
+            let state = Arc::pin_init(Family::new(n, limits), GFP_KERNEL)?;
+            let reg =
+                Registration::new(Net::init(), n, GROUPS, flags, state).inspect_err(|_| {
+                    pr_err!(
+                        "netlink family {} is already registered by someone else\n",
+                        n
+                    );
+                })?;
             // On an error below, `families` drops: every socket created so far is released.
             families.push(reg, GFP_KERNEL)?;
             pr_info!(

@@ -32,3 +32,50 @@ pub(crate) fn families() -> Result<KVec<u32>> {
     }
     Ok(out)
 }
+
+module_param!(max_key_len: u32 = crate::proto::family::limits::KEY_LEN_DEFAULT, param_ops_uint, "uint",
+              "Longest key in bytes (1-1024, default 256)");
+module_param!(max_value_len: u32 = crate::proto::family::limits::VALUE_LEN_DEFAULT, param_ops_uint, "uint",
+              "Longest value in bytes (0-65000, default 4096)");
+module_param!(max_entries: u32 = crate::proto::family::limits::ENTRIES_DEFAULT, param_ops_uint, "uint",
+              "Most entries per family and network namespace (1-4194304, default 65536)");
+module_param!(nonroot: bool = false, param_ops_bool, "bool",
+              "Let users without CAP_NET_ADMIN subscribe and read (default: root only)");
+module_param!(heartbeat_ms: u32 = 0, param_ops_uint, "uint",
+              "Heartbeat period on group 2 in milliseconds (0 = off, 10-86400000)");
+
+/// Store limits and access rules, validated once at load.
+#[derive(Clone, Copy)]
+pub(crate) struct Limits {
+    pub(crate) max_key_len: usize,
+    pub(crate) max_value_len: usize,
+    pub(crate) max_entries: usize,
+    /// Reading and subscribing are open to users without `CAP_NET_ADMIN`.
+    pub(crate) nonroot: bool,
+    /// Initial heartbeat period (0 = off).
+    pub(crate) heartbeat_ms: u32,
+}
+
+fn in_range(name: &str, v: u32, min: u32, max: u32) -> Result<usize> {
+    if v < min || v > max {
+        pr_err!("{}={} is out of range {}-{}\n", name, v, min, max);
+        return Err(EINVAL);
+    }
+    Ok(v as usize)
+}
+
+/// The limits given at load time, validated.
+pub(crate) fn limits() -> Result<Limits> {
+    use crate::proto::family::limits as l;
+    let hb = heartbeat_ms::get();
+    if hb != 0 {
+        in_range("heartbeat_ms", hb, l::PERIOD_MS_MIN, l::PERIOD_MS_MAX)?;
+    }
+    Ok(Limits {
+        max_key_len: in_range("max_key_len", max_key_len::get(), 1, l::KEY_LEN_MAX)?,
+        max_value_len: in_range("max_value_len", max_value_len::get(), 0, l::VALUE_LEN_MAX)?,
+        max_entries: in_range("max_entries", max_entries::get(), 1, l::ENTRIES_MAX)?,
+        nonroot: nonroot::get(),
+        heartbeat_ms: hb,
+    })
+}

@@ -35,8 +35,8 @@ extern "C" {
 /// `$name::get()`.
 ///
 /// ```ignore
-/// module_param!(max_key_len: u32 = 256, "Longest key in bytes");
-/// module_param!(nonroot: bool = false, "Let unprivileged users subscribe");
+/// module_param!(max_key_len: u32 = 256, param_ops_uint, "uint", "Longest key in bytes");
+/// module_param!(nonroot: bool = false, param_ops_bool, "bool", "Let unprivileged users subscribe");
 /// module_param!(family: [i32; 9] = [25, 0, ...], count 1, "Families to register");
 /// ```
 macro_rules! module_param {

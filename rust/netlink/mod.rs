@@ -17,3 +17,9 @@ pub(crate) use error::{err, Failure};
 pub(crate) use input::{Handler, Outcome, Request};
 pub(crate) use skb::SkBuff;
 pub(crate) use socket::{Net, Registration, SocketRef};
+
+/// Wall-clock time in nanoseconds since the epoch, for event timestamps.
+pub(crate) fn realtime_ns() -> u64 {
+    // SAFETY: A lock-free read of the kernel's clock, callable from any context.
+    unsafe { kernel::bindings::ktime_get_real_fast_ns() }
+}

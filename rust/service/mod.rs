@@ -1,39 +1,138 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The family's services, in safe Rust over the netlink layer: one [`Family`] per
-//! registered family number, dispatching each request by message type.
+//! registered family number and network namespace, dispatching requests by message type.
 
 mod echo;
+mod kv;
+mod publish;
+mod stats;
+mod store;
 
-use crate::netlink::err;
-use crate::netlink::{Failure, Handler, Outcome, Request};
-use crate::proto::errno::EOPNOTSUPP;
-use crate::proto::family::msg;
+use crate::netlink::{err, Failure, Handler, Outcome, Request};
+use crate::params::Limits;
+use crate::proto::errno::{ENOBUFS, EOPNOTSUPP, EPERM, ESRCH};
+use crate::proto::family::{attr, msg, GROUPS, POLICY_NONE};
+use crate::proto::policy::parse;
+use crate::proto::wire::NLMSG_HDRLEN;
+use kernel::prelude::*;
+use kernel::sync::Mutex;
+use stats::Stats;
+use store::Store;
 
-/// The state of one registered family.
+/// The state of one family in one network namespace.
+#[pin_data]
 pub(crate) struct Family {
     number: u32,
+    limits: Limits,
+    stats: Stats,
+    #[pin]
+    store: Mutex<Store>,
 }
 
 impl Family {
-    pub(crate) fn new(number: u32) -> Self {
-        Self { number }
+    pub(crate) fn new(number: u32, limits: Limits) -> impl PinInit<Self> {
+        pin_init!(Self {
+            number,
+            limits,
+            stats: Stats::default(),
+            store <- kernel::new_mutex!(Store::new(), "nlfam_store"),
+        })
     }
 
     /// The family number (23–31).
     pub(crate) fn number(&self) -> u32 {
         self.number
     }
+
+    /// Writing (SET, DEL, PUBLISH, CONFIG) needs `CAP_NET_ADMIN` in the user namespace
+    /// that owns the family's network namespace.
+    fn require_admin(&self, req: &Request<'_>, why: &'static str) -> Result<(), Failure> {
+        if req.net_admin() {
+            Ok(())
+        } else {
+            Err(Failure::new(err(EPERM), why))
+        }
+    }
+
+    /// Reading (GET, dumps, STATS) needs `CAP_NET_ADMIN` unless the module was loaded
+    /// with `nonroot=1`, the same rule the core applies to subscribing.
+    fn require_reader(&self, req: &Request<'_>) -> Result<(), Failure> {
+        if self.limits.nonroot || req.net_admin() {
+            Ok(())
+        } else {
+            Err(Failure::new(
+                err(EPERM),
+                "CAP_NET_ADMIN is required to read (module parameter nonroot=1 opens it)",
+            ))
+        }
+    }
+
+    /// Accounts for a multicast: `ESRCH` (nobody listened any more) is not a failure,
+    /// `ENOBUFS` means at least one subscriber lost it.
+    fn count_broadcast(&self, r: Result) {
+        match r {
+            Ok(()) => Stats::bump(&self.stats.notifications),
+            Err(e) if e.to_errno() == -ESRCH => {}
+            Err(e) => {
+                if e.to_errno() == -ENOBUFS {
+                    Stats::bump(&self.stats.notifications);
+                }
+                Stats::bump(&self.stats.dropped);
+            }
+        }
+    }
+
+    fn stats(&self, req: &Request<'_>) -> Result<Outcome, Failure> {
+        self.require_reader(req)?;
+        parse(&POLICY_NONE, req.payload(), NLMSG_HDRLEN)?;
+        let entries = self.store.lock().len() as u32;
+        let s = &self.stats;
+        let sock = req.socket();
+        req.reply(msg::STATS, 0, 512, |w| {
+            w.put_u32(attr::FAMILY, self.number)?;
+            w.put_u64(attr::STAT_RX, Stats::read(&s.rx))?;
+            w.put_u64(attr::STAT_TX, Stats::read(&s.tx))?;
+            w.put_u64(attr::STAT_ERRORS, Stats::read(&s.errors))?;
+            w.put_u64(attr::STAT_DROPPED, Stats::read(&s.dropped))?;
+            w.put_u64(attr::STAT_NOTIFICATIONS, Stats::read(&s.notifications))?;
+            w.put_u32(attr::STAT_ENTRIES, entries)?;
+            // Which groups have subscribers right now (the core tracks membership; it
+            // does not count it, so each listed group reports 1 or more as 1).
+            let nest = w.begin_nest(attr::STAT_SUBSCRIBERS)?;
+            for g in 1..=GROUPS {
+                if sock.has_listeners(g) {
+                    w.put_u32(g as u16, 1)?;
+                }
+            }
+            w.end_nest(nest)
+        })?;
+        Ok(Outcome::Done)
+    }
 }
 
 impl Handler for Family {
     fn handle(&self, req: &Request<'_>) -> Result<Outcome, Failure> {
-        match req.hdr().ty {
+        Stats::bump(&self.stats.rx);
+        let r = match req.hdr().ty {
             msg::ECHO => echo::handle(req),
+            msg::KV_SET => kv::set(self, req),
+            msg::KV_GET => kv::get(self, req),
+            msg::KV_DEL => kv::del(self, req),
+            msg::PUBLISH => publish::handle(self, req),
+            msg::STATS => self.stats(req),
             _ => Err(Failure::new(
                 err(EOPNOTSUPP),
                 "unknown message type for this family",
             )),
+        };
+        match &r {
+            Ok(Outcome::Done) if matches!(req.hdr().ty, msg::ECHO | msg::KV_GET | msg::STATS) => {
+                Stats::bump(&self.stats.tx)
+            }
+            Ok(_) => {}
+            Err(_) => Stats::bump(&self.stats.errors),
         }
+        r
     }
 }

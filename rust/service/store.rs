@@ -38,13 +38,6 @@ pub(crate) fn to_kvec(bytes: &[u8]) -> Result<KVec<u8>> {
     Ok(v)
 }
 
-/// What a successful SET did.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SetOutcome {
-    Created,
-    Replaced,
-}
-
 pub(crate) struct Store {
     map: RBTree<Key, KVec<u8>>,
     len: usize,
@@ -53,7 +46,11 @@ pub(crate) struct Store {
 
 impl Store {
     pub(crate) fn new() -> Self {
-        Self { map: RBTree::new(), len: 0, generation: 1 }
+        Self {
+            map: RBTree::new(),
+            len: 0,
+            generation: 1,
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -71,31 +68,46 @@ impl Store {
 
     /// SET with rtnetlink's flag semantics: `NLM_F_EXCL` refuses an existing key,
     /// `NLM_F_REPLACE` allows overwriting one, `NLM_F_CREATE` allows creating a missing one.
-    pub(crate) fn set(&mut self, key: Key, value: KVec<u8>, flags: u16, max_entries: usize) -> Result<SetOutcome, Failure> {
+    pub(crate) fn set(
+        &mut self,
+        key: Key,
+        value: KVec<u8>,
+        flags: u16,
+        max_entries: usize,
+    ) -> Result<(), Failure> {
         let exists = self.map.get(&key).is_some();
         if exists {
             if flags & NLM_F_EXCL != 0 {
                 return Err(Failure::new(EEXIST, "key exists and NLM_F_EXCL was given"));
             }
             if flags & NLM_F_REPLACE == 0 {
-                return Err(Failure::new(EEXIST, "key exists; NLM_F_REPLACE overwrites it"));
+                return Err(Failure::new(
+                    EEXIST,
+                    "key exists; NLM_F_REPLACE overwrites it",
+                ));
             }
             if let Some(v) = self.map.get_mut(&key) {
                 *v = value;
             }
             self.generation = self.generation.wrapping_add(1);
-            return Ok(SetOutcome::Replaced);
+            return Ok(());
         }
         if flags & NLM_F_CREATE == 0 {
-            return Err(Failure::new(ENOENT, "key does not exist; NLM_F_CREATE creates it"));
+            return Err(Failure::new(
+                ENOENT,
+                "key does not exist; NLM_F_CREATE creates it",
+            ));
         }
         if self.len >= max_entries {
-            return Err(Failure::new(ENOSPC, "store is full (module parameter max_entries)"));
+            return Err(Failure::new(
+                ENOSPC,
+                "store is full (module parameter max_entries)",
+            ));
         }
         self.map.try_create_and_insert(key, value, GFP_KERNEL)?;
         self.len += 1;
         self.generation = self.generation.wrapping_add(1);
-        Ok(SetOutcome::Created)
+        Ok(())
     }
 
     pub(crate) fn del(&mut self, key: &Key) -> Result<(), Failure> {
@@ -111,7 +123,11 @@ impl Store {
 
     /// Calls `f` on entries in key order, starting after `after` (or at the first), until
     /// `f` returns `false`. Returns `true` when `f` stopped early with entries left.
-    pub(crate) fn walk_from(&mut self, after: Option<&Key>, mut f: impl FnMut(&[u8], &[u8]) -> bool) -> bool {
+    pub(crate) fn walk_from(
+        &mut self,
+        after: Option<&Key>,
+        mut f: impl FnMut(&[u8], &[u8]) -> bool,
+    ) -> bool {
         let mut cursor = match after {
             Some(k) => self.map.cursor_lower_bound(k),
             None => self.map.cursor_front(),

@@ -1,8 +1,9 @@
 //! `nlfam`: talk to nlfam's custom netlink families from the command line.
 
 use clap::{Parser, Subcommand};
-use nlfam::proto::family::{self, msg};
-use nlfam::{Error, Socket};
+use nlfam::proto::family::{self, group, msg};
+use nlfam::{Error, Event, SetMode, Socket};
+use serde_json::json;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -12,14 +13,20 @@ use std::time::{Duration, Instant};
     version,
     about = "Talk to nlfam's custom netlink families (23-31)",
     long_about = "Talk to nlfam's custom netlink families (protocol numbers 23-31) served by the \
-nlfam kernel module: echo, key-value store, publish/subscribe and statistics. Errors print the \
-errno name and the kernel's extended-ACK message and exit non-zero."
+nlfam kernel module: echo, a key-value store with dumps and change notifications, publish/subscribe \
+and statistics. Errors print the errno name and the kernel's extended-ACK message and exit 1.\n\n\
+Writing (set, del, publish) needs CAP_NET_ADMIN; reading and subscribing need it too unless the \
+module was loaded with nonroot=1."
 )]
 struct Cli {
     /// Netlink family (protocol number) to talk to, 23-31.
     #[arg(long, short = 'f', global = true, default_value_t = family::FAMILY_DEFAULT,
           value_parser = clap::value_parser!(u32).range(family::FAMILY_MIN as i64..=family::FAMILY_MAX as i64))]
     family: u32,
+
+    /// Print machine-readable JSON (one object per line) instead of text.
+    #[arg(long, global = true)]
+    json: bool,
 
     #[command(subcommand)]
     command: Command,
@@ -38,17 +45,43 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         count: u32,
     },
-    /// Subscribe to multicast groups and print every message until interrupted.
-    #[command(alias = "monitor")]
-    Listen {
-        /// Group to subscribe to, 1-32 (repeatable).
-        #[arg(long, short = 'g', required = true,
-              value_parser = clap::value_parser!(u32).range(1..=family::GROUPS as i64))]
+    /// Store KEY=VALUE (creates or overwrites unless --create or --replace).
+    Set {
+        key: String,
+        value: String,
+        /// Only create: fail with EEXIST if KEY exists (NLM_F_CREATE|NLM_F_EXCL).
+        #[arg(long, conflicts_with = "replace")]
+        create: bool,
+        /// Only overwrite: fail with ENOENT if KEY is missing (NLM_F_REPLACE).
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Print the value of KEY.
+    Get { key: String },
+    /// Delete KEY.
+    Del { key: String },
+    /// Print every entry, in key order.
+    Dump,
+    /// Publish a payload to a multicast group (3-32).
+    Publish {
+        /// Group, 3-32 (1 and 2 are the kernel's).
+        #[arg(long, short = 'g', value_parser = clap::value_parser!(u32).range(group::PUBLISH_MIN as i64..=family::GROUPS as i64))]
+        group: u32,
+        payload: String,
+    },
+    /// Print the family's counters.
+    Stats,
+    /// Subscribe to multicast groups and print every event until interrupted
+    /// (1 = key-value changes, 2 = heartbeat, 3-32 = published).
+    #[command(alias = "listen")]
+    Monitor {
+        /// Group to subscribe to, 1-32 (repeatable; default: 1).
+        #[arg(long, short = 'g', value_parser = clap::value_parser!(u32).range(1..=family::GROUPS as i64))]
         group: Vec<u32>,
-        /// Stop after this many messages.
+        /// Stop after this many events.
         #[arg(long)]
         count: Option<u64>,
-        /// Stop after this many seconds without a message.
+        /// Stop after this many seconds without an event.
         #[arg(long)]
         timeout: Option<u64>,
     },
@@ -66,22 +99,33 @@ fn main() -> ExitCode {
 }
 
 fn open(family: u32) -> Result<Socket, Error> {
-    Socket::open(family).map_err(|e| match e.errno() {
+    let s = Socket::open(family).map_err(|e| match e.errno() {
         Some(nlfam::proto::errno::EPROTONOSUPPORT) => Error::Protocol(format!(
-            "family {family} is not registered (is the nlfam module loaded with family={family}?)"
+            "EPROTONOSUPPORT: family {family} is not registered (is the nlfam module loaded with family={family}?)"
         )),
         _ => e,
-    })
+    })?;
+    s.set_timeout(Some(Duration::from_secs(10)))?;
+    Ok(s)
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
 }
 
 fn run(cli: Cli) -> Result<(), Error> {
+    let json = cli.json;
+    let mut sock = open(cli.family)?;
     match cli.command {
-        Command::Echo { text, size, count } => {
+        Command::Echo {
+            text: t,
+            size,
+            count,
+        } => {
             let payload: Vec<u8> = match size {
                 Some(n) => (0..n).map(|i| (i % 251) as u8).collect(),
-                None => text.unwrap_or_else(|| "hello".into()).into_bytes(),
+                None => t.unwrap_or_else(|| "hello".into()).into_bytes(),
             };
-            let mut sock = open(cli.family)?;
             let start = Instant::now();
             let mut reply = Vec::new();
             for _ in 0..count.max(1) {
@@ -94,35 +138,104 @@ fn run(cli: Cli) -> Result<(), Error> {
                     )));
                 }
             }
-            let per = start.elapsed() / count.max(1);
-            let shown = if size.is_none() {
-                format!(": {}", String::from_utf8_lossy(&reply))
+            let per_us = (start.elapsed() / count.max(1)).as_secs_f64() * 1e6;
+            if json {
+                println!(
+                    "{}",
+                    json!({"family": cli.family, "port": sock.portid(), "bytes": reply.len(), "round_trip_us": per_us})
+                );
             } else {
-                String::new()
-            };
-            println!(
-                "echo from family {} (port {}): {} bytes back, identical, {:.1} us per round trip{}",
-                cli.family,
-                sock.portid(),
-                reply.len(),
-                per.as_secs_f64() * 1e6,
-                shown
-            );
-            Ok(())
+                let shown = if size.is_none() {
+                    format!(": {}", text(&reply))
+                } else {
+                    String::new()
+                };
+                println!(
+                    "echo from family {} (port {}): {} bytes back, identical, {:.1} us per round trip{}",
+                    cli.family,
+                    sock.portid(),
+                    reply.len(),
+                    per_us,
+                    shown
+                );
+            }
         }
-        Command::Listen {
-            group,
+        Command::Set {
+            key,
+            value,
+            create,
+            replace,
+        } => {
+            let mode = if create {
+                SetMode::Create
+            } else if replace {
+                SetMode::Replace
+            } else {
+                SetMode::Upsert
+            };
+            sock.set(key.as_bytes(), value.as_bytes(), mode)?;
+        }
+        Command::Get { key } => {
+            let v = sock.get(key.as_bytes())?;
+            if json {
+                println!("{}", json!({"key": key, "value": text(&v)}));
+            } else {
+                println!("{}", text(&v));
+            }
+        }
+        Command::Del { key } => sock.del(key.as_bytes())?,
+        Command::Dump => {
+            let d = sock.dump()?;
+            for (k, v) in &d.entries {
+                if json {
+                    println!("{}", json!({"key": text(k), "value": text(v)}));
+                } else {
+                    println!("{}={}", text(k), text(v));
+                }
+            }
+            if d.interrupted {
+                eprintln!("nlfam: warning: the store changed during the dump (NLM_F_DUMP_INTR); run it again for a consistent view");
+            }
+        }
+        Command::Publish { group, payload } => sock.publish(group, payload.as_bytes())?,
+        Command::Stats => {
+            let s = sock.stats()?;
+            if json {
+                println!(
+                    "{}",
+                    json!({"family": s.family, "rx": s.rx, "tx": s.tx, "errors": s.errors, "dropped": s.dropped,
+                           "notifications": s.notifications, "entries": s.entries,
+                           "groups_with_subscribers": s.groups_with_subscribers})
+                );
+            } else {
+                println!("family          {}", s.family);
+                println!("received        {}", s.rx);
+                println!("replied         {}", s.tx);
+                println!("errors          {}", s.errors);
+                println!("dropped         {}", s.dropped);
+                println!("notifications   {}", s.notifications);
+                println!("entries         {}", s.entries);
+                println!("groups in use   {:?}", s.groups_with_subscribers);
+            }
+        }
+        Command::Monitor {
+            group: groups,
             count,
             timeout,
         } => {
-            let mut sock = open(cli.family)?;
-            for g in &group {
+            let groups = if groups.is_empty() {
+                vec![group::KV]
+            } else {
+                groups
+            };
+            for g in &groups {
                 sock.add_membership(*g)?;
             }
+            sock.set_timeout(None)?;
             eprintln!(
-                "listening on family {} groups {:?} (port {})",
+                "monitoring family {} groups {:?} (port {})",
                 cli.family,
-                group,
+                groups,
                 sock.portid()
             );
             let mut seen = 0u64;
@@ -135,20 +248,123 @@ fn run(cli: Cli) -> Result<(), Error> {
                         return Ok(());
                     }
                 }
-                for m in sock.recv_messages()? {
+                let events = match sock.next_events() {
+                    Err(Error::Overrun) => {
+                        // Events were lost: say so, and carry on (a store mirror would re-dump).
+                        if json {
+                            println!("{}", json!({"event": "overrun"}));
+                        } else {
+                            println!("overrun: events were lost (ENOBUFS); re-read state with `nlfam dump`");
+                        }
+                        continue;
+                    }
+                    r => r?,
+                };
+                for e in events {
                     seen += 1;
-                    let name = msg::name(m.hdr.ty).unwrap_or("?");
-                    println!(
-                        "type={} ({}) flags={:#x} seq={} port={} len={}",
-                        m.hdr.ty,
-                        name,
-                        m.hdr.flags,
-                        m.hdr.seq,
-                        m.hdr.pid,
-                        m.payload.len()
-                    );
+                    print_event(&e, json);
                 }
             }
         }
+    }
+    Ok(())
+}
+
+fn print_event(e: &Event, json: bool) {
+    match (e, json) {
+        (
+            Event::KvSet {
+                key,
+                value,
+                portid,
+                seq,
+            },
+            false,
+        ) => {
+            println!(
+                "set {}={} (port {portid} seq {seq})",
+                text(key),
+                text(value)
+            )
+        }
+        (
+            Event::KvSet {
+                key,
+                value,
+                portid,
+                seq,
+            },
+            true,
+        ) => println!(
+            "{}",
+            json!({"event": "set", "key": text(key), "value": text(value), "port": portid, "seq": seq})
+        ),
+        (Event::KvDel { key, portid, seq }, false) => {
+            println!("del {} (port {portid} seq {seq})", text(key))
+        }
+        (Event::KvDel { key, portid, seq }, true) => {
+            println!(
+                "{}",
+                json!({"event": "del", "key": text(key), "port": portid, "seq": seq})
+            )
+        }
+        (
+            Event::Publish {
+                group,
+                payload,
+                portid,
+                uid,
+                timestamp_ns,
+            },
+            false,
+        ) => println!(
+            "publish group {group}: {} (port {portid} uid {uid} at {timestamp_ns})",
+            text(payload)
+        ),
+        (
+            Event::Publish {
+                group,
+                payload,
+                portid,
+                uid,
+                timestamp_ns,
+            },
+            true,
+        ) => println!(
+            "{}",
+            json!({"event": "publish", "group": group, "payload": text(payload), "port": portid, "uid": uid,
+                   "timestamp_ns": timestamp_ns})
+        ),
+        (
+            Event::Heartbeat {
+                counter,
+                timestamp_ns,
+            },
+            false,
+        ) => println!("heartbeat {counter} at {timestamp_ns}"),
+        (
+            Event::Heartbeat {
+                counter,
+                timestamp_ns,
+            },
+            true,
+        ) => {
+            println!(
+                "{}",
+                json!({"event": "heartbeat", "counter": counter, "timestamp_ns": timestamp_ns})
+            )
+        }
+        (Event::Other(m), false) => println!(
+            "type={} ({}) flags={:#x} seq={} len={}",
+            m.hdr.ty,
+            msg::name(m.hdr.ty).unwrap_or("?"),
+            m.hdr.flags,
+            m.hdr.seq,
+            m.payload.len()
+        ),
+        (Event::Other(m), true) => println!(
+            "{}",
+            json!({"event": "other", "type": m.hdr.ty, "flags": m.hdr.flags, "seq": m.hdr.seq, "len": m.payload.len()})
+        ),
     }
 }

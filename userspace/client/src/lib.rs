@@ -7,9 +7,11 @@
 //! Framing comes from `nlfam-proto`, the same code the kernel module runs.
 
 mod error;
+mod family;
 mod socket;
 pub mod sys;
 
 pub use error::Error;
+pub use family::{Dump, Event, SetMode, Stats};
 pub use nlfam_proto as proto;
 pub use socket::{Message, Socket};

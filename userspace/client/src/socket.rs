@@ -35,6 +35,7 @@ pub struct Socket {
     seq: u32,
     rx: Vec<u8>,
     tx: Vec<u8>,
+    done_flags: u16,
 }
 
 impl AsFd for Socket {
@@ -64,6 +65,7 @@ impl Socket {
             seq,
             rx: vec![0; RX_BUF],
             tx: vec![0; TX_BUF],
+            done_flags: 0,
         })
     }
 
@@ -199,6 +201,7 @@ impl Socket {
                         };
                     }
                     NLMSG_DONE => {
+                        self.done_flags = m.hdr.flags;
                         let d = DoneMsg::parse(&m.payload, m.hdr.flags);
                         if d.error != 0 {
                             return Err(kernel_error(d.error, &d.ext));
@@ -212,6 +215,11 @@ impl Socket {
                 }
             }
         }
+    }
+
+    /// Flags of the last `NLMSG_DONE` received (e.g. `NLM_F_DUMP_INTR`).
+    pub fn last_done_flags(&self) -> u16 {
+        self.done_flags
     }
 
     /// ECHO: sends `payload` and returns what came back.

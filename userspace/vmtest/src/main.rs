@@ -273,6 +273,450 @@ fn batch(family: u32) -> Check {
     expect_silence(&mut s, "after the batch")
 }
 
+fn kernel_err(
+    r: Result<Vec<Message>, Error>,
+) -> Result<(i32, Option<String>, Option<u32>, Option<u32>), String> {
+    match r {
+        Err(Error::Kernel {
+            errno,
+            msg,
+            offset,
+            missing,
+        }) => Ok((errno, msg, offset, missing)),
+        other => Err(format!("want a kernel error, got {other:?}")),
+    }
+}
+
+fn expect_errno<T: std::fmt::Debug>(what: &str, r: Result<T, Error>, want: i32) -> Check {
+    match r {
+        Err(e) if e.errno() == Some(want) => {
+            eprintln!("# {what}: {e}");
+            Ok(())
+        }
+        other => Err(format!(
+            "{what}: want {}, got {other:?}",
+            errno::name(want).unwrap_or("?")
+        )),
+    }
+}
+
+fn kv(family: u32) -> Check {
+    use nlfam::proto::family::attr;
+    use nlfam::proto::wire::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE};
+    use nlfam::SetMode;
+    let mut s = open(family)?;
+    let e = |r: Result<(), Error>| r.map_err(|e| e.to_string());
+    e(s.set(b"alpha", b"1", SetMode::Create))?;
+    ensure!(
+        s.get(b"alpha").map_err(|e| e.to_string())? == b"1",
+        "get after create"
+    );
+    expect_errno(
+        "create existing (CREATE|EXCL)",
+        s.set(b"alpha", b"2", SetMode::Create),
+        errno::EEXIST,
+    )?;
+    expect_errno(
+        "replace missing (REPLACE)",
+        s.set(b"beta", b"2", SetMode::Replace),
+        errno::ENOENT,
+    )?;
+    let r = s.request(msg::KV_SET, 0, |w| {
+        w.put_str(attr::KEY, b"alpha")?;
+        w.put_attr(attr::VALUE, b"x")
+    });
+    expect_errno("existing key without NLM_F_REPLACE", r, errno::EEXIST)?;
+    let r = s.request(msg::KV_SET, 0, |w| {
+        w.put_str(attr::KEY, b"gamma")?;
+        w.put_attr(attr::VALUE, b"x")
+    });
+    expect_errno("missing key without NLM_F_CREATE", r, errno::ENOENT)?;
+    let r = s.request(
+        msg::KV_SET,
+        NLM_F_CREATE | NLM_F_EXCL | NLM_F_REPLACE,
+        |w| {
+            w.put_str(attr::KEY, b"alpha")?;
+            w.put_attr(attr::VALUE, b"x")
+        },
+    );
+    expect_errno("EXCL wins over REPLACE", r, errno::EEXIST)?;
+    e(s.set(b"alpha", b"3", SetMode::Replace))?;
+    ensure!(
+        s.get(b"alpha").map_err(|e| e.to_string())? == b"3",
+        "get after replace"
+    );
+    e(s.set(b"alpha", b"4", SetMode::Upsert))?;
+    e(s.set(b"beta", b"", SetMode::Upsert))?;
+    ensure!(
+        s.get(b"beta").map_err(|e| e.to_string())?.is_empty(),
+        "empty value"
+    );
+    e(s.del(b"alpha"))?;
+    expect_errno("get deleted", s.get(b"alpha"), errno::ENOENT)?;
+    expect_errno("del missing", s.del(b"alpha"), errno::ENOENT)?;
+    e(s.del(b"beta"))?;
+
+    // Extended ACK: the offset points at the offending attribute.
+    let (en, msg_, off, _) = kernel_err(s.request(msg::KV_SET, NLM_F_CREATE, |w| {
+        w.put_str(attr::KEY, b"k")?; // at 16, 8 bytes
+        w.put_u32(attr::GROUP, 1)?; // at 24: not allowed in SET
+        w.put_attr(attr::VALUE, b"v")
+    }))?;
+    ensure!(
+        en == errno::EINVAL && off == Some(24),
+        "unknown attribute: errno {en} offset {off:?} ({msg_:?})"
+    );
+    eprintln!(
+        "# unknown attribute in SET: EINVAL at offset 24: {}",
+        msg_.unwrap_or_default()
+    );
+    let (en, _, off, _) = kernel_err(s.request(msg::KV_SET, NLM_F_CREATE, |w| {
+        w.put_str(attr::KEY, b"k")?;
+        w.put_attr(attr::VALUE, b"v")?; // at 24
+        w.put_u16(attr::KEY, 1) // at 32: duplicate key attribute
+    }))?;
+    ensure!(
+        en == errno::EINVAL && off == Some(32),
+        "bad KEY: errno {en} offset {off:?}"
+    );
+    let long_key = vec![b'k'; 257];
+    let (en, m, off, _) = kernel_err(s.request(msg::KV_SET, NLM_F_CREATE, |w| {
+        w.put_attr(attr::VALUE, b"v")?; // at 16
+        w.put_str(attr::KEY, &long_key) // at 24
+    }))?;
+    ensure!(
+        en == errno::EMSGSIZE && off == Some(24),
+        "long key: errno {en} offset {off:?} {m:?}"
+    );
+    ensure!(
+        m.as_deref().is_some_and(|m| m.contains("max_key_len")),
+        "long key message names the limit: {m:?}"
+    );
+    eprintln!(
+        "# 257-byte key: EMSGSIZE at offset 24: {}",
+        m.unwrap_or_default()
+    );
+    let big = vec![0u8; 4097];
+    let (en, m, _, _) = kernel_err(s.request(msg::KV_SET, NLM_F_CREATE, |w| {
+        w.put_str(attr::KEY, b"k")?;
+        w.put_attr(attr::VALUE, &big)
+    }))?;
+    ensure!(
+        en == errno::EMSGSIZE && m.as_deref().is_some_and(|m| m.contains("max_value_len")),
+        "big value: {en} {m:?}"
+    );
+    let (en, _, _, missing) =
+        kernel_err(s.request(msg::KV_SET, NLM_F_CREATE, |w| w.put_attr(attr::VALUE, b"v")))?;
+    ensure!(
+        en == errno::EINVAL && missing == Some(attr::KEY as u32),
+        "missing KEY: errno {en} missing {missing:?}"
+    );
+    eprintln!(
+        "# SET without KEY: EINVAL, missing attribute type {}",
+        attr::KEY
+    );
+    let d = s.dump().map_err(|e| e.to_string())?;
+    ensure!(
+        d.entries.is_empty(),
+        "store not empty after the test: {:?}",
+        d.entries
+    );
+    Ok(())
+}
+
+fn dump(family: u32, n: usize) -> Check {
+    use nlfam::SetMode;
+    let mut s = open(family)?;
+    // Insert in a scrambled order; the dump must come back sorted.
+    let keys: Vec<String> = (0..n)
+        .map(|i| format!("key-{:08}", (i * 7919) % n))
+        .collect();
+    for k in &keys {
+        s.set(
+            k.as_bytes(),
+            format!("value of {k}").as_bytes(),
+            SetMode::Create,
+        )
+        .map_err(|e| format!("set {k}: {e}"))?;
+    }
+    let d = s.dump().map_err(|e| e.to_string())?;
+    ensure!(
+        d.entries.len() == n,
+        "dump returned {} of {n} entries",
+        d.entries.len()
+    );
+    ensure!(
+        !d.interrupted,
+        "dump flagged NLM_F_DUMP_INTR without concurrent writes"
+    );
+    for (i, (k, v)) in d.entries.iter().enumerate() {
+        let want = format!("key-{i:08}");
+        ensure!(
+            k == want.as_bytes(),
+            "entry {i}: key {:?}, want {want}",
+            String::from_utf8_lossy(k)
+        );
+        ensure!(
+            v == format!("value of {want}").as_bytes(),
+            "entry {i}: wrong value"
+        );
+    }
+    eprintln!("# dump of {n} entries: complete and in key order");
+    Ok(())
+}
+
+fn dump_intr(family: u32) -> Check {
+    use nlfam::proto::wire::{NLMSG_DONE, NLM_F_DUMP, NLM_F_DUMP_INTR};
+    use nlfam::SetMode;
+    let mut s = open(family)?;
+    let mut w = open(family)?;
+    for i in 0..3000 {
+        w.set(format!("k{i:05}").as_bytes(), &[0u8; 64], SetMode::Upsert)
+            .map_err(|e| e.to_string())?;
+    }
+    let seq = s
+        .send(msg::KV_GET, NLM_F_DUMP, |_| Ok(()))
+        .map_err(|e| e.to_string())?;
+    let first = recv(&mut s)?;
+    ensure!(
+        first.iter().all(|m| m.hdr.seq == seq),
+        "first dump datagram has foreign messages"
+    );
+    // Change the store while the dump is between two recvmsg calls.
+    w.set(b"k00000-new", b"x", SetMode::Upsert)
+        .map_err(|e| e.to_string())?;
+    let (mut intr, mut entries, mut done) = (false, first.len(), false);
+    while !done {
+        for m in recv(&mut s)? {
+            intr |= m.hdr.flags & NLM_F_DUMP_INTR != 0;
+            if m.hdr.ty == NLMSG_DONE {
+                done = true;
+            } else {
+                entries += 1;
+            }
+        }
+    }
+    ensure!(
+        intr,
+        "a dump interrupted by a write did not carry NLM_F_DUMP_INTR ({entries} entries)"
+    );
+    eprintln!("# write during a dump: NLM_F_DUMP_INTR set ({entries} entries)");
+    // A fresh dump is consistent again.
+    let d = s.dump().map_err(|e| e.to_string())?;
+    ensure!(
+        !d.interrupted && d.entries.len() == 3001,
+        "re-dump: {} entries, interrupted {}",
+        d.entries.len(),
+        d.interrupted
+    );
+    Ok(())
+}
+
+fn notify(family: u32) -> Check {
+    use nlfam::proto::family::group;
+    use nlfam::{Event, SetMode};
+    let mut sub = open(family)?;
+    sub.add_membership(group::KV).map_err(|e| e.to_string())?;
+    let mut w = open(family)?;
+    let seq_before = w.next_seq();
+    w.set(b"n1", b"v1", SetMode::Upsert)
+        .map_err(|e| e.to_string())?;
+    w.del(b"n1").map_err(|e| e.to_string())?;
+    let mut ev = Vec::new();
+    while ev.len() < 2 {
+        ev.extend(sub.next_events().map_err(|e| e.to_string())?);
+    }
+    match &ev[0] {
+        Event::KvSet {
+            key,
+            value,
+            portid,
+            seq,
+        } => {
+            ensure!(
+                key == b"n1" && value == b"v1",
+                "set event content: {:?}",
+                ev[0]
+            );
+            ensure!(
+                *portid == w.portid(),
+                "set event port {portid}, want the writer's {}",
+                w.portid()
+            );
+            ensure!(
+                *seq == seq_before + 1,
+                "set event seq {seq}, want {}",
+                seq_before + 1
+            );
+        }
+        other => return Err(format!("first event: {other:?}")),
+    }
+    match &ev[1] {
+        Event::KvDel { key, portid, seq } => {
+            ensure!(
+                key == b"n1" && *portid == w.portid() && *seq == seq_before + 2,
+                "del event: {:?}",
+                ev[1]
+            )
+        }
+        other => return Err(format!("second event: {other:?}")),
+    }
+    // A failed write notifies nobody.
+    let _ = w.del(b"n1");
+    expect_silence(&mut sub, "after a failed DEL")?;
+    eprintln!(
+        "# set and del notified with the writer's port {} and sequence numbers",
+        w.portid()
+    );
+    Ok(())
+}
+
+fn publish(family: u32) -> Check {
+    use nlfam::Event;
+    let mut sub = open(family)?;
+    sub.add_membership(5).map_err(|e| e.to_string())?;
+    let mut other = open(family)?;
+    other.add_membership(6).map_err(|e| e.to_string())?;
+    let mut p = open(family)?;
+    let t0 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    p.publish(5, b"to five").map_err(|e| e.to_string())?;
+    let ev = sub.next_events().map_err(|e| e.to_string())?;
+    match ev.first() {
+        Some(Event::Publish {
+            group,
+            payload,
+            portid,
+            uid,
+            timestamp_ns,
+        }) => {
+            ensure!(*group == 5 && payload == b"to five", "event: {:?}", ev[0]);
+            ensure!(
+                *portid == p.portid(),
+                "publisher port {portid}, want {}",
+                p.portid()
+            );
+            ensure!(*uid == 0, "publisher uid {uid}, want 0");
+            ensure!(
+                *timestamp_ns >= t0.saturating_sub(1_000_000_000),
+                "timestamp {timestamp_ns} before {t0}"
+            );
+        }
+        other => return Err(format!("subscriber of group 5 got {other:?}")),
+    }
+    expect_silence(&mut other, "subscriber of group 6")?;
+    for g in [1u32, 2, 0, 33] {
+        expect_errno(
+            &format!("publish to group {g}"),
+            p.publish(g, b"x"),
+            errno::ERANGE,
+        )?;
+    }
+    p.publish(7, b"nobody listens")
+        .map_err(|e| format!("publish without listeners: {e}"))?;
+    Ok(())
+}
+
+fn stats(family: u32) -> Check {
+    let mut s = open(family)?;
+    let a = s.stats().map_err(|e| e.to_string())?;
+    s.echo(b"x").map_err(|e| e.to_string())?;
+    let _ = s.get(b"does-not-exist");
+    let b = s.stats().map_err(|e| e.to_string())?;
+    ensure!(b.family == family, "stats family {}", b.family);
+    ensure!(
+        b.rx == a.rx + 3,
+        "rx {} -> {}: want +3 (stats, echo, get)",
+        a.rx,
+        b.rx
+    );
+    ensure!(
+        b.errors == a.errors + 1,
+        "errors {} -> {}: want +1",
+        a.errors,
+        b.errors
+    );
+    ensure!(
+        b.tx >= a.tx + 2,
+        "tx {} -> {}: want at least +2",
+        a.tx,
+        b.tx
+    );
+    eprintln!("# stats: {b:?}");
+    Ok(())
+}
+
+/// What an unprivileged user may do: echo always; reading and subscribing only when the
+/// module opened them (`open`); writing never.
+fn unprivileged(family: u32, open_read: bool) -> Check {
+    use nlfam::SetMode;
+    let mut s = open(family)?;
+    ensure!(
+        s.echo(b"x").map_err(|e| e.to_string())? == b"x",
+        "echo as an unprivileged user"
+    );
+    expect_errno("set", s.set(b"k", b"v", SetMode::Upsert), errno::EPERM)?;
+    expect_errno("del", s.del(b"k"), errno::EPERM)?;
+    expect_errno("publish", s.publish(5, b"x"), errno::EPERM)?;
+    if open_read {
+        expect_errno("get (nonroot=1)", s.get(b"k"), errno::ENOENT)?;
+        s.dump().map_err(|e| format!("dump with nonroot=1: {e}"))?;
+        s.stats()
+            .map_err(|e| format!("stats with nonroot=1: {e}"))?;
+        s.add_membership(1)
+            .map_err(|e| format!("subscribe with nonroot=1: {e}"))?;
+    } else {
+        expect_errno("get", s.get(b"k"), errno::EPERM)?;
+        expect_errno("dump", s.dump(), errno::EPERM)?;
+        expect_errno("stats", s.stats(), errno::EPERM)?;
+        expect_errno("subscribe", s.add_membership(1), errno::EPERM)?;
+    }
+    Ok(())
+}
+
+/// With `max_entries=3 max_key_len=8 max_value_len=16`: the fourth key fails with ENOSPC
+/// and each limit is named in the extended ACK.
+fn limits(family: u32) -> Check {
+    use nlfam::SetMode;
+    let mut s = open(family)?;
+    for k in ["a", "b", "c"] {
+        s.set(k.as_bytes(), b"v", SetMode::Create)
+            .map_err(|e| e.to_string())?;
+    }
+    match s.set(b"d", b"v", SetMode::Create) {
+        Err(Error::Kernel {
+            errno: e,
+            msg: Some(m),
+            ..
+        }) if e == errno::ENOSPC && m.contains("max_entries") => {
+            eprintln!("# fourth entry: ENOSPC: {m}")
+        }
+        other => {
+            return Err(format!(
+                "fourth entry: want ENOSPC naming max_entries, got {other:?}"
+            ))
+        }
+    }
+    s.set(b"a", b"replaced", SetMode::Replace)
+        .map_err(|e| format!("replace in a full store: {e}"))?;
+    expect_errno(
+        "9-byte key",
+        s.set(b"123456789", b"v", SetMode::Upsert),
+        errno::EMSGSIZE,
+    )?;
+    expect_errno(
+        "17-byte value",
+        s.set(b"a", &[1u8; 17], SetMode::Upsert),
+        errno::EMSGSIZE,
+    )?;
+    s.set(b"12345678", &[1u8; 16], SetMode::Replace)
+        .err()
+        .ok_or("replace of a missing key succeeded")?;
+    Ok(())
+}
+
 fn hold(family: u32) -> Check {
     let _s = open(family)?;
     println!("holding a socket on family {family}");
@@ -311,6 +755,16 @@ fn main() -> ExitCode {
         Some("unknown-type") => unknown_type(family),
         Some("malformed") => malformed(family),
         Some("batch") => batch(family),
+        Some("kv") => kv(family),
+        Some("dump") => dump(family, 1000),
+        Some("dump-10000") => dump(family, 10_000),
+        Some("dump-intr") => dump_intr(family),
+        Some("notify") => notify(family),
+        Some("publish") => publish(family),
+        Some("stats") => stats(family),
+        Some("unprivileged") => unprivileged(family, false),
+        Some("unprivileged-open") => unprivileged(family, true),
+        Some("limits") => limits(family),
         Some("hold") => hold(family),
         Some("socket-errno") => socket_errno(family),
         _ => return usage(),
@@ -327,7 +781,9 @@ fn main() -> ExitCode {
 fn usage() -> ExitCode {
     eprintln!(
         "usage: nlfam-vmtest CHECK [--family N]\n\
-         checks: echo-sizes echo-portid ack unknown-type malformed batch hold socket-errno"
+         checks: echo-sizes echo-portid ack unknown-type malformed batch kv dump dump-10000\n\
+         dump-intr notify publish stats limits unprivileged unprivileged-open hold\n\
+         socket-errno"
     );
     ExitCode::from(2)
 }

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! KV_SET, KV_GET (one key, or the whole store with `NLM_F_DUMP`) and KV_DEL, with change
+//! notifications on the KV group.
+
+use super::store::{to_kvec, Key};
+use super::Family;
+use crate::netlink::{err, DumpSink, Dumper, Failure, Outcome, Request, SkBuff};
+use crate::proto::attr::{attr_space, NoSpace, Writer};
+use crate::proto::errno::{EMSGSIZE, ENOENT};
+use crate::proto::family::{attr, group, msg, POLICY_KEY_ONLY, POLICY_KV_SET};
+use crate::proto::policy::{parse, Parsed};
+
+use crate::proto::wire::{nlmsg_space, NLMSG_HDRLEN, NLM_F_DUMP};
+use kernel::prelude::*;
+
+/// Space for one entry message with a key of `k` and a value of `v` bytes.
+pub(crate) fn entry_space(k: usize, v: usize) -> usize {
+    nlmsg_space(attr_space(k + 1) + attr_space(v) + 2 * attr_space(4))
+}
+
+fn put_entry(w: &mut Writer<'_>, key: &[u8], value: Option<&[u8]>) -> Result<(), NoSpace> {
+    w.put_str(attr::KEY, key)?;
+    if let Some(v) = value {
+        w.put_attr(attr::VALUE, v)?;
+    }
+    Ok(())
+}
+
+/// The required KEY, checked against the family's key length limit.
+fn key<'a, const N: usize>(f: &Family, p: &Parsed<'a, N>) -> Result<&'a [u8], Failure> {
+    let k = p
+        .str(attr::KEY)
+        .ok_or_else(|| Failure::missing(attr::KEY, "KEY attribute is required"))?;
+    if k.len() > f.limits.max_key_len {
+        let at = p.get(attr::KEY).map_or(0, |a| NLMSG_HDRLEN + a.offset);
+        return Err(Failure::new(err(EMSGSIZE), "key longer than max_key_len").at(at));
+    }
+    Ok(k)
+}
+
+/// Multicasts a change to the KV group, if anyone listens. Called with the store locked,
+/// so subscribers see changes in the order they were made.
+fn notify(f: &Family, req: &Request<'_>, ty: u16, key: &[u8], value: Option<&[u8]>) {
+    let sock = req.socket();
+    if !sock.has_listeners(group::KV) {
+        return;
+    }
+    let size = entry_space(key.len(), value.map_or(0, |v| v.len()));
+    let built = SkBuff::alloc(size).and_then(|mut skb| {
+        skb.append(size, |w| {
+            let m = w.begin_msg(ty, 0, 0, 0)?;
+            put_entry(w, key, value)?;
+            w.put_u32(attr::PORTID, req.portid())?;
+            w.put_u32(attr::SEQ, req.hdr().seq)?;
+            w.end_msg(m)
+        })
+        .map_err(|NoSpace| err(EMSGSIZE))?;
+        Ok(skb)
+    });
+    f.count_broadcast(built.and_then(|skb| sock.broadcast(skb, group::KV)));
+}
+
+pub(crate) fn set(f: &Family, req: &Request<'_>) -> Result<Outcome, Failure> {
+    f.require_admin(req, "CAP_NET_ADMIN is required to change the store")?;
+    let p = parse(&POLICY_KV_SET, req.payload(), NLMSG_HDRLEN)?;
+    let k = key(f, &p)?;
+    let v = p
+        .bytes(attr::VALUE)
+        .ok_or_else(|| Failure::missing(attr::VALUE, "VALUE attribute is required"))?;
+    if v.len() > f.limits.max_value_len {
+        let at = p.get(attr::VALUE).map_or(0, |a| NLMSG_HDRLEN + a.offset);
+        return Err(Failure::new(err(EMSGSIZE), "value longer than max_value_len").at(at));
+    }
+    // Allocate before taking the lock.
+    let (key_buf, value_buf) = (Key(to_kvec(k)?), to_kvec(v)?);
+    let mut store = f.store.lock();
+    store.set(key_buf, value_buf, req.hdr().flags, f.limits.max_entries)?;
+    notify(f, req, msg::KV_SET, k, Some(v));
+    Ok(Outcome::Done)
+}
+
+pub(crate) fn del(f: &Family, req: &Request<'_>) -> Result<Outcome, Failure> {
+    f.require_admin(req, "CAP_NET_ADMIN is required to change the store")?;
+    let p = parse(&POLICY_KEY_ONLY, req.payload(), NLMSG_HDRLEN)?;
+    let k = key(f, &p)?;
+    let key_buf = Key(to_kvec(k)?);
+    let mut store = f.store.lock();
+    store.del(&key_buf)?;
+    notify(f, req, msg::KV_DEL, k, None);
+    Ok(Outcome::Done)
+}
+
+pub(crate) fn get(f: &Family, req: &Request<'_>) -> Result<Outcome, Failure> {
+    f.require_reader(req)?;
+    let p = parse(&POLICY_KEY_ONLY, req.payload(), NLMSG_HDRLEN)?;
+    if req.hdr().flags & NLM_F_DUMP == NLM_F_DUMP {
+        if p.get(attr::KEY).is_some() {
+            // Filtering is not supported: say so rather than silently dumping everything.
+            let at = p.get(attr::KEY).map_or(0, |a| NLMSG_HDRLEN + a.offset);
+            return Err(Failure::new(
+                kernel::error::code::EINVAL,
+                "KEY is not allowed in a dump request",
+            )
+            .at(at));
+        }
+        let min = entry_space(f.limits.max_key_len, f.limits.max_value_len);
+        req.start_dump(f, u32::try_from(min).unwrap_or(u32::MAX))?;
+        return Ok(Outcome::DumpStarted);
+    }
+    let k = key(f, &p)?;
+    let key_buf = Key(to_kvec(k)?);
+    let store = f.store.lock();
+    let v = store
+        .get(&key_buf)
+        .ok_or_else(|| Failure::new(err(ENOENT), "no such key"))?;
+    req.reply(msg::KV_SET, 0, entry_space(k.len(), v.len()), |w| {
+        put_entry(w, k, Some(v))
+    })?;
+    Ok(Outcome::Done)
+}
+
+/// Where a dump of the store stands: the last key sent.
+#[derive(Default)]
+pub(crate) struct StoreCursor {
+    last: Option<Key>,
+}
+
+impl Dumper for Family {
+    type Cursor = StoreCursor;
+
+    fn dump(&self, cursor: &mut StoreCursor, sink: &mut DumpSink<'_>) -> Result<bool, Failure> {
+        let mut store = self.store.lock();
+        sink.set_generation(store.generation());
+        // The key of the last entry that fit; copied per entry because the tree's borrow
+        // ends with each step of the walk.
+        let mut last: Option<Result<KVec<u8>>> = None;
+        let more = store.walk_from(cursor.last.as_ref(), |k, v| {
+            let fits = sink.entry(msg::KV_SET, entry_space(k.len(), v.len()), |w| {
+                put_entry(w, k, Some(v))
+            });
+            if fits.is_err() {
+                return false;
+            }
+            last = Some(to_kvec(k));
+            true
+        });
+        drop(store);
+        if let Some(k) = last {
+            cursor.last = Some(Key(k?));
+        }
+        Ok(more)
+    }
+}
