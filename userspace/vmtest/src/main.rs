@@ -273,9 +273,10 @@ fn batch(family: u32) -> Check {
     expect_silence(&mut s, "after the batch")
 }
 
-fn kernel_err(
-    r: Result<Vec<Message>, Error>,
-) -> Result<(i32, Option<String>, Option<u32>, Option<u32>), String> {
+/// errno, extack message, offset, missing attribute type.
+type KernelErr = (i32, Option<String>, Option<u32>, Option<u32>);
+
+fn kernel_err(r: Result<Vec<Message>, Error>) -> Result<KernelErr, String> {
     match r {
         Err(Error::Kernel {
             errno,
