@@ -19,7 +19,7 @@ pub mod proto;
 mod service;
 
 use compat::ffi::NL_CFG_F_NONROOT_RECV;
-use netlink::{Net, Registration};
+use netlink::{Net, PerNet, PernetRegistration, Registration};
 use proto::family::GROUPS;
 use service::Family;
 
@@ -33,11 +33,29 @@ module! {
 }
 
 struct Nlfam {
-    _families: KVec<Registration<Family>>,
+    _pernet: PernetRegistration<NetFamilies>,
 }
 
 impl kernel::Module for Nlfam {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        // Validate the parameters once, with log lines, before any namespace is set up.
+        params::families()?;
+        params::limits()?;
+        Ok(Self {
+            _pernet: PernetRegistration::new()?,
+        })
+    }
+}
+
+/// The families of one network namespace: each its own kernel socket and store.
+struct NetFamilies {
+    net: Net,
+    // Dropped in order, releasing each kernel socket before its state.
+    families: KVec<Registration<Family>>,
+}
+
+impl PerNet for NetFamilies {
+    fn init(net: Net) -> Result<Self> {
         let numbers = params::families()?;
         let limits = params::limits()?;
         let flags = if limits.nonroot {
@@ -48,31 +66,32 @@ impl kernel::Module for Nlfam {
         let mut families = KVec::with_capacity(numbers.len(), GFP_KERNEL)?;
         for &n in numbers.iter() {
             let state = Arc::pin_init(Family::new(n, limits), GFP_KERNEL)?;
-            let reg =
-                Registration::new(Net::init(), n, GROUPS, flags, state).inspect_err(|_| {
-                    pr_err!(
-                        "netlink family {} is already registered by someone else\n",
-                        n
-                    );
-                })?;
+            let reg = Registration::new(net, n, GROUPS, flags, state).inspect_err(|_| {
+                pr_err!(
+                    "netlink family {} is already registered by someone else\n",
+                    n
+                );
+            })?;
             // On an error below, `families` drops: every socket created so far is released.
             families.push(reg, GFP_KERNEL)?;
-            pr_info!(
-                "registered netlink family {} with {} multicast groups\n",
-                n,
-                GROUPS
-            );
+            if net.is_init() {
+                pr_info!(
+                    "registered netlink family {} with {} multicast groups\n",
+                    n,
+                    GROUPS
+                );
+            }
         }
-        Ok(Self {
-            _families: families,
-        })
+        Ok(Self { net, families })
     }
 }
 
-impl Drop for Nlfam {
+impl Drop for NetFamilies {
     fn drop(&mut self) {
-        for f in self._families.iter() {
-            pr_info!("releasing netlink family {}\n", f.state().number());
+        if self.net.is_init() {
+            for f in self.families.iter() {
+                pr_info!("releasing netlink family {}\n", f.state().number());
+            }
         }
     }
 }

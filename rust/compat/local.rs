@@ -23,5 +23,5 @@
 mod generated;
 
 pub(crate) use generated::{
-    init_net, pernet_operations, register_pernet_subsys, sock, unregister_pernet_subsys,
+    init_net, net, pernet_operations, register_pernet_subsys, sock, unregister_pernet_subsys,
 };

@@ -9,12 +9,14 @@
 mod dump;
 mod error;
 mod input;
+mod pernet;
 mod skb;
 mod socket;
 
 pub(crate) use dump::{DumpSink, Dumper};
 pub(crate) use error::{err, Failure};
 pub(crate) use input::{Handler, Outcome, Request};
+pub(crate) use pernet::{PerNet, PernetRegistration};
 pub(crate) use skb::SkBuff;
 pub(crate) use socket::{Net, Registration, SocketRef};
 

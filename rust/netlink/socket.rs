@@ -20,8 +20,26 @@ use kernel::sync::Arc;
 #[derive(Clone, Copy)]
 pub(crate) struct Net(NonNull<bindings::net>);
 
+// SAFETY: A `struct net` may be referenced from any thread; the core synchronises it.
+unsafe impl Send for Net {}
+// SAFETY: As above.
+unsafe impl Sync for Net {}
+
 impl Net {
     /// The initial network namespace, which lives forever.
+    /// # Safety
+    ///
+    /// `net` must be null or a namespace that outlives the returned value.
+    pub(crate) unsafe fn from_raw(net: *mut bindings::net) -> Option<Self> {
+        // INVARIANT: guaranteed by the caller.
+        NonNull::new(net).map(Self)
+    }
+
+    /// Whether this is the initial namespace.
+    pub(crate) fn is_init(&self) -> bool {
+        core::ptr::eq(self.0.as_ptr(), Self::init().0.as_ptr())
+    }
+
     pub(crate) fn init() -> Self {
         // Only the address of the kernel's static `init_net` is taken.
         let p = (&raw mut local::init_net).cast::<bindings::net>();

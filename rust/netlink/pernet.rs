@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Per-network-namespace state through pernet operations: every namespace, existing or
+//! created later, gets its own `T` (built by [`PerNet::init`]); it is dropped when the
+//! namespace exits or the registration is dropped (module unload), whichever comes first.
+//!
+//! The state hangs off the namespace's generic-pointer array (`net_generic`): the core
+//! allocates a pointer-sized slot per namespace for us, identified by the id it assigns
+//! at registration.
+
+use super::socket::Net;
+use crate::compat::local;
+use core::ffi::c_int;
+use core::marker::PhantomData;
+use core::sync::atomic::{AtomicU32, Ordering};
+use kernel::error::{Error, Result};
+use kernel::prelude::*;
+
+/// The id the core assigns to our pernet operations. One registration per module: the
+/// callbacks receive only the namespace, so the id cannot live in the registration.
+static NET_ID: AtomicU32 = AtomicU32::new(0);
+
+/// State kept per network namespace.
+pub(crate) trait PerNet: Send + Sync + Sized {
+    /// Builds the state of `net`; an error fails the namespace's creation (or, for the
+    /// namespaces that exist at registration, the registration).
+    fn init(net: Net) -> Result<Self>;
+}
+
+/// Registered pernet operations for `T`.
+///
+/// # Invariants
+///
+/// `ops` is registered with the core and stays at its heap address until `drop`
+/// unregisters it.
+pub(crate) struct PernetRegistration<T: PerNet> {
+    ops: KBox<local::pernet_operations>,
+    _p: PhantomData<T>,
+}
+
+// SAFETY: The operations table is only read by the core after registration; `T` is
+// `Send + Sync`.
+unsafe impl<T: PerNet> Send for PernetRegistration<T> {}
+// SAFETY: As above; we never touch `ops` through a shared reference.
+unsafe impl<T: PerNet> Sync for PernetRegistration<T> {}
+
+impl<T: PerNet> PernetRegistration<T> {
+    /// Registers the operations: `T::init` runs now for every existing namespace.
+    pub(crate) fn new() -> Result<Self> {
+        let ops = local::pernet_operations {
+            init: Some(init_trampoline::<T>),
+            exit: Some(exit_trampoline::<T>),
+            id: NET_ID.as_ptr(),
+            size: core::mem::size_of::<*mut T>(),
+            ..Default::default()
+        };
+        let mut ops = KBox::new(ops, GFP_KERNEL)?;
+        // SAFETY: `ops` is a valid table at a stable heap address, kept until `drop`
+        // unregisters it; `id` points to a static the core writes once, here.
+        let r = unsafe { local::register_pernet_subsys(&mut *ops) };
+        if r < 0 {
+            return Err(Error::from_errno(r));
+        }
+        // INVARIANT: registered above; the box is moved, its heap address is not.
+        Ok(Self {
+            ops,
+            _p: PhantomData,
+        })
+    }
+}
+
+impl<T: PerNet> Drop for PernetRegistration<T> {
+    fn drop(&mut self) {
+        // SAFETY: `ops` is registered (type invariant). The core runs `exit` for every
+        // namespace, dropping every `T`, before this returns.
+        unsafe { local::unregister_pernet_subsys(&mut *self.ops) };
+    }
+}
+
+/// The slot the core allocated for us in `net`: a `*mut T`, null until `init` fills it.
+///
+/// # Safety
+///
+/// `net` must be a live namespace on which our operations' `init` has started (the core
+/// allocates the slot before calling `init`) and `exit` has not finished.
+unsafe fn slot<T>(net: *mut local::net) -> *mut *mut T {
+    let id = NET_ID.load(Ordering::Relaxed) as usize;
+    // SAFETY: `net->gen` holds at least `id + 1` pointers once our operations are
+    // registered; entry `id` points to our `size`-byte (pointer-sized) zeroed area. The
+    // array is only replaced under the pernet lock, which the core holds around `init`
+    // and `exit`, the only callers.
+    // `struct net_generic` is a union whose flexible `ptr[]` array starts at offset 0.
+    unsafe {
+        let ptrs = (*net).gen_.cast::<*mut core::ffi::c_void>();
+        (*ptrs.add(id)).cast::<*mut T>()
+    }
+}
+
+unsafe extern "C" fn init_trampoline<T: PerNet>(net: *mut local::net) -> c_int {
+    // SAFETY: The core passes a live namespace being set up.
+    let Some(n) = (unsafe { Net::from_raw(net.cast()) }) else {
+        return EINVAL.to_errno();
+    };
+    let state = match T::init(n).and_then(|s| KBox::new(s, GFP_KERNEL).map_err(Into::into)) {
+        Ok(s) => s,
+        Err(e) => return e.to_errno(),
+    };
+    // SAFETY: `init` of our operations is running on `net`; the slot is ours.
+    unsafe { *slot::<T>(net) = KBox::into_raw(state) };
+    0
+}
+
+unsafe extern "C" fn exit_trampoline<T: PerNet>(net: *mut local::net) {
+    // SAFETY: `exit` of our operations is running on `net`, whose `init` succeeded.
+    let p = unsafe { core::ptr::replace(slot::<T>(net), core::ptr::null_mut()) };
+    if !p.is_null() {
+        // SAFETY: `p` came from `KBox::into_raw` in `init_trampoline` and is freed once.
+        drop(unsafe { KBox::from_raw(p) });
+    }
+}

@@ -1,0 +1,17 @@
+#!/bin/bash
+# Autoload: the module carries the alias net-pf-16-proto-25, so socket(AF_NETLINK,
+# SOCK_RAW, 25) makes the kernel run modprobe and load it (as for every in-tree family).
+. "$(dirname "$0")/lib.sh"
+modinfo -F alias "$KO" | grep -qx 'net-pf-16-proto-25' || fail "no net-pf-16-proto-25 alias in modinfo"
+command -v depmod >/dev/null || skip "depmod not available"
+# A private module tree for the running kernel, on tmpfs over the read-only host root.
+moddir=/lib/modules/$(uname -r)
+mount -t tmpfs nlfam-modules /lib/modules || skip "cannot mount a tmpfs on /lib/modules"
+trap 'cleanup_module; umount /lib/modules 2>/dev/null' EXIT
+mkdir -p "$moddir/extra" && cp "$KO" "$moddir/extra/" && depmod -a "$(uname -r)" || fail "depmod"
+[ "$(cat /proc/sys/kernel/modprobe)" != "" ] || skip "no modprobe helper configured"
+module_loaded && fail "module loaded before the test"
+expect_eq "socket() on family 25" "ok" "$("$VMTEST" socket-errno)"
+module_loaded || fail "socket() did not autoload nlfam"
+log "socket() autoloaded nlfam via $(cat /proc/sys/kernel/modprobe)"
+"$NLFAM" echo autoloaded >/dev/null || fail "echo after autoload"
