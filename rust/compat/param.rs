@@ -26,6 +26,8 @@ pub(crate) struct KernelParamArray(pub(crate) bindings::kparam_array);
 // SAFETY: As for `KernelParam`: read by the kernel, pointing only at module statics.
 unsafe impl Sync for KernelParamArray {}
 
+// Only the address is used: the type's contents do not cross the boundary.
+#[allow(improper_ctypes)]
 extern "C" {
     /// The `struct module` modpost generates for this module (`THIS_MODULE` in C).
     pub(crate) static __this_module: kernel::types::Opaque<bindings::module>;

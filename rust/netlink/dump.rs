@@ -5,7 +5,6 @@
 //! with `NLMSG_DONE` when we report that nothing is left. A [`Dumper`] keeps its position
 //! in a per-dump cursor that we allocate on the first call and free in `done`.
 
-use super::error::err;
 use super::error::Failure;
 use super::input::Request;
 use crate::proto::attr::{NoSpace, Writer};

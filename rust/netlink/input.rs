@@ -29,6 +29,12 @@ pub(crate) enum Outcome {
 pub(crate) trait Handler: Send + Sync + Sized {
     /// Handles one request message.
     fn handle(&self, req: &Request<'_>) -> Result<Outcome, Failure>;
+
+    /// The kernel socket exists: event sources may start sending through it.
+    fn attached(&self, _sock: SocketRef<'_>) {}
+
+    /// The kernel socket is about to be released: stop everything that sends through it.
+    fn shutdown(&self) {}
 }
 
 /// One request message, borrowed from the input skb.

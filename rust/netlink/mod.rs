@@ -9,6 +9,7 @@
 mod dump;
 mod error;
 mod input;
+mod periodic;
 mod pernet;
 mod skb;
 mod socket;
@@ -16,6 +17,7 @@ mod socket;
 pub(crate) use dump::{DumpSink, Dumper};
 pub(crate) use error::{err, Failure};
 pub(crate) use input::{Handler, Outcome, Request};
+pub(crate) use periodic::Periodic;
 pub(crate) use pernet::{PerNet, PernetRegistration};
 pub(crate) use skb::SkBuff;
 pub(crate) use socket::{Net, Registration, SocketRef};

@@ -31,10 +31,14 @@ impl SkBuff {
         NonNull::new(skb).map(Self).ok_or(ENOMEM)
     }
 
-    /// Bytes of messages in the skb.
-    pub(crate) fn len(&self) -> usize {
-        // SAFETY: `self.0` is valid (type invariant).
-        unsafe { (*self.0.as_ptr()).len as usize }
+    /// Allocates from atomic context (timers, softirqs).
+    pub(crate) fn alloc_atomic(size: usize) -> Result<Self> {
+        let size = u32::try_from(size).map_err(|_| ENOMEM)?;
+        // SAFETY: GFP_ATOMIC allocation never sleeps.
+        let skb =
+            unsafe { bindings::__alloc_skb(size, bindings::GFP_ATOMIC, 0, ffi::NUMA_NO_NODE) };
+        // INVARIANT: a fresh skb from `__alloc_skb` is linear and unshared.
+        NonNull::new(skb).map(Self).ok_or(ENOMEM)
     }
 
     /// Appends up to `max` bytes written by `f` (see [`SkBuffMut::append`]).

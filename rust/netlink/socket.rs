@@ -97,7 +97,9 @@ impl<T: Handler> Registration<T> {
         unsafe { AtomicPtr::from_ptr(&raw mut (*sk.as_ptr().cast::<local::sock>()).sk_user_data) }
             .store(data.cast_mut().cast(), Ordering::Release);
         // INVARIANT: `sk` is live and `sk_user_data` points to `*state`, kept by `self`.
-        Ok(Self { sk, state })
+        let reg = Self { sk, state };
+        reg.state.attached(reg.socket());
+        Ok(reg)
     }
 
     /// The handler state.
@@ -118,6 +120,8 @@ impl<T: Handler> Registration<T> {
 
 impl<T: Handler> Drop for Registration<T> {
     fn drop(&mut self) {
+        // Event sources that send through the socket stop first.
+        self.state.shutdown();
         // SAFETY: `sk` is live (type invariant) and released exactly once, here. After
         // release no input callback can start: for module unload, user sockets pin the
         // module so none exist; for a namespace, its user sockets are gone before its exit
@@ -177,6 +181,25 @@ impl<'a> SocketRef<'a> {
         // every case, and we hand over ownership.
         let r = unsafe {
             bindings::netlink_unicast(self.sk.as_ptr(), skb.into_raw(), portid, ffi::MSG_DONTWAIT)
+        };
+        if r < 0 {
+            Err(Error::from_errno(r))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Like [`SocketRef::broadcast`], from atomic context.
+    pub(crate) fn broadcast_atomic(&self, skb: SkBuff, group: u32) -> Result {
+        // SAFETY: `sk` is live; `netlink_broadcast` consumes the skb in every case.
+        let r = unsafe {
+            bindings::netlink_broadcast(
+                self.sk.as_ptr(),
+                skb.into_raw(),
+                0,
+                group,
+                bindings::GFP_ATOMIC,
+            )
         };
         if r < 0 {
             Err(Error::from_errno(r))

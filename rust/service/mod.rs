@@ -4,15 +4,16 @@
 //! registered family number and network namespace, dispatching requests by message type.
 
 mod echo;
+mod heartbeat;
 mod kv;
 mod publish;
 mod stats;
 mod store;
 
-use crate::netlink::{err, Failure, Handler, Outcome, Request};
+use crate::netlink::{err, Failure, Handler, Outcome, Periodic, Request, SocketRef};
 use crate::params::Limits;
 use crate::proto::errno::{ENOBUFS, EOPNOTSUPP, EPERM, ESRCH};
-use crate::proto::family::{attr, msg, GROUPS, POLICY_NONE};
+use crate::proto::family::{attr, group, msg, GROUPS, POLICY_NONE};
 use crate::proto::policy::parse;
 use crate::proto::wire::NLMSG_HDRLEN;
 use kernel::prelude::*;
@@ -28,6 +29,8 @@ pub(crate) struct Family {
     stats: Stats,
     #[pin]
     store: Mutex<Store>,
+    #[pin]
+    heartbeat: Periodic,
 }
 
 impl Family {
@@ -37,6 +40,7 @@ impl Family {
             limits,
             stats: Stats::default(),
             store <- kernel::new_mutex!(Store::new(), "nlfam_store"),
+            heartbeat <- Periodic::new(group::HEARTBEAT, heartbeat::build),
         })
     }
 
@@ -94,8 +98,16 @@ impl Family {
             w.put_u64(attr::STAT_RX, Stats::read(&s.rx))?;
             w.put_u64(attr::STAT_TX, Stats::read(&s.tx))?;
             w.put_u64(attr::STAT_ERRORS, Stats::read(&s.errors))?;
-            w.put_u64(attr::STAT_DROPPED, Stats::read(&s.dropped))?;
-            w.put_u64(attr::STAT_NOTIFICATIONS, Stats::read(&s.notifications))?;
+            let hb = &self.heartbeat;
+            w.put_u64(
+                attr::STAT_DROPPED,
+                Stats::read(&s.dropped) + Stats::read(&hb.dropped),
+            )?;
+            w.put_u64(
+                attr::STAT_NOTIFICATIONS,
+                Stats::read(&s.notifications) + Stats::read(&hb.sent),
+            )?;
+            w.put_u32(attr::PERIOD_MS, hb.period_ms())?;
             w.put_u32(attr::STAT_ENTRIES, entries)?;
             // Which groups have subscribers right now (the core tracks membership; it
             // does not count it, so each listed group reports 1 or more as 1).
@@ -121,18 +133,35 @@ impl Handler for Family {
             msg::KV_DEL => kv::del(self, req),
             msg::PUBLISH => publish::handle(self, req),
             msg::STATS => self.stats(req),
+            msg::CONFIG => heartbeat::config(self, req),
             _ => Err(Failure::new(
                 err(EOPNOTSUPP),
                 "unknown message type for this family",
             )),
         };
         match &r {
-            Ok(Outcome::Done) if matches!(req.hdr().ty, msg::ECHO | msg::KV_GET | msg::STATS) => {
+            Ok(Outcome::Done)
+                if matches!(
+                    req.hdr().ty,
+                    msg::ECHO | msg::KV_GET | msg::STATS | msg::CONFIG
+                ) =>
+            {
                 Stats::bump(&self.stats.tx)
             }
             Ok(_) => {}
             Err(_) => Stats::bump(&self.stats.errors),
         }
         r
+    }
+
+    fn attached(&self, sock: SocketRef<'_>) {
+        self.heartbeat.attach(sock);
+        if self.limits.heartbeat_ms != 0 {
+            self.heartbeat.set_period(self.limits.heartbeat_ms);
+        }
+    }
+
+    fn shutdown(&self) {
+        self.heartbeat.stop();
     }
 }

@@ -71,6 +71,12 @@ enum Command {
     },
     /// Print the family's counters.
     Stats,
+    /// Change run-time configuration: the heartbeat on group 2.
+    Config {
+        /// Heartbeat period in milliseconds: 0 = off, else 10-86400000.
+        #[arg(long)]
+        heartbeat_ms: u32,
+    },
     /// Subscribe to multicast groups and print every event until interrupted
     /// (1 = key-value changes, 2 = heartbeat, 3-32 = published).
     #[command(alias = "listen")]
@@ -198,6 +204,14 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
         }
         Command::Publish { group, payload } => sock.publish(group, payload.as_bytes())?,
+        Command::Config { heartbeat_ms } => {
+            let (period, sent) = sock.config(heartbeat_ms)?;
+            if json {
+                println!("{}", json!({"heartbeat_ms": period, "heartbeats": sent}));
+            } else {
+                println!("heartbeat every {period} ms ({sent} sent so far)");
+            }
+        }
         Command::Stats => {
             let s = sock.stats()?;
             if json {
@@ -205,7 +219,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                     "{}",
                     json!({"family": s.family, "rx": s.rx, "tx": s.tx, "errors": s.errors, "dropped": s.dropped,
                            "notifications": s.notifications, "entries": s.entries,
-                           "groups_with_subscribers": s.groups_with_subscribers})
+                           "groups_with_subscribers": s.groups_with_subscribers, "heartbeat_ms": s.heartbeat_ms})
                 );
             } else {
                 println!("family          {}", s.family);
@@ -216,6 +230,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 println!("notifications   {}", s.notifications);
                 println!("entries         {}", s.entries);
                 println!("groups in use   {:?}", s.groups_with_subscribers);
+                println!("heartbeat       {} ms", s.heartbeat_ms);
             }
         }
         Command::Monitor {

@@ -57,6 +57,8 @@ pub struct Stats {
     pub entries: u32,
     /// Groups that have subscribers.
     pub groups_with_subscribers: Vec<u32>,
+    /// Heartbeat period in milliseconds (0 = off).
+    pub heartbeat_ms: u32,
 }
 
 /// A message the family multicasts.
@@ -217,6 +219,7 @@ impl Socket {
                 attr::STAT_DROPPED => s.dropped = a.u64().unwrap_or(0),
                 attr::STAT_NOTIFICATIONS => s.notifications = a.u64().unwrap_or(0),
                 attr::STAT_ENTRIES => s.entries = a.u32().unwrap_or(0),
+                attr::PERIOD_MS => s.heartbeat_ms = a.u32().unwrap_or(0),
                 attr::STAT_SUBSCRIBERS => {
                     s.groups_with_subscribers = a.nested().map(|g| u32::from(g.ty)).collect()
                 }
@@ -224,6 +227,21 @@ impl Socket {
             }
         }
         Ok(s)
+    }
+
+    /// CONFIG: sets the heartbeat period (0 = off, else 10 ms to one day); returns the
+    /// period now in force and the number of heartbeats sent so far.
+    pub fn config(&mut self, heartbeat_ms: u32) -> Result<(u32, u64), Error> {
+        let replies = self.request(msg::CONFIG, 0, |w| w.put_u32(attr::PERIOD_MS, heartbeat_ms))?;
+        let m = replies
+            .first()
+            .ok_or_else(|| Error::Protocol("CONFIG: no answer before the ACK".into()))?;
+        let f = fields(&m.payload);
+        let period = AttrIter::new(&m.payload)
+            .find(|a| a.ty == attr::PERIOD_MS)
+            .and_then(|a| a.u32())
+            .unwrap_or(0);
+        Ok((period, f.counter))
     }
 
     /// Waits for the next multicast event(s). `Error::Overrun` means events were lost.
