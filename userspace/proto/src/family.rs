@@ -40,19 +40,21 @@ pub mod msg {
     /// Change run-time configuration (heartbeat period).
     pub const CONFIG: u16 = 0x17;
 
+    /// Every message type with its name (the names `docs/protocol.md` and the YNL spec use).
+    pub const ALL: [(&str, u16); 8] = [
+        ("echo", ECHO),
+        ("kv-set", KV_SET),
+        ("kv-get", KV_GET),
+        ("kv-del", KV_DEL),
+        ("publish", PUBLISH),
+        ("heartbeat", HEARTBEAT),
+        ("stats", STATS),
+        ("config", CONFIG),
+    ];
+
     /// The symbolic name of a message type.
     pub fn name(ty: u16) -> Option<&'static str> {
-        Some(match ty {
-            ECHO => "echo",
-            KV_SET => "kv-set",
-            KV_GET => "kv-get",
-            KV_DEL => "kv-del",
-            PUBLISH => "publish",
-            HEARTBEAT => "heartbeat",
-            STATS => "stats",
-            CONFIG => "config",
-            _ => return None,
-        })
+        ALL.iter().find(|(_, t)| *t == ty).map(|(n, _)| *n)
     }
 }
 
@@ -97,6 +99,28 @@ pub mod attr {
     pub const FAMILY: u16 = 18;
     /// Highest attribute type.
     pub const MAX: u16 = 18;
+
+    /// Every attribute with its name (the names `docs/protocol.md` and the YNL spec use).
+    pub const ALL: [(&str, u16); MAX as usize] = [
+        ("key", KEY),
+        ("value", VALUE),
+        ("portid", PORTID),
+        ("seq", SEQ),
+        ("group", GROUP),
+        ("payload", PAYLOAD),
+        ("uid", UID),
+        ("timestamp-ns", TIMESTAMP_NS),
+        ("counter", COUNTER),
+        ("period-ms", PERIOD_MS),
+        ("stat-rx", STAT_RX),
+        ("stat-tx", STAT_TX),
+        ("stat-errors", STAT_ERRORS),
+        ("stat-dropped", STAT_DROPPED),
+        ("stat-notifications", STAT_NOTIFICATIONS),
+        ("stat-entries", STAT_ENTRIES),
+        ("stat-subscribers", STAT_SUBSCRIBERS),
+        ("family", FAMILY),
+    ];
 }
 
 /// Multicast groups. Groups not listed are free for PUBLISH.
