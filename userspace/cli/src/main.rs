@@ -1,5 +1,7 @@
 //! `nlfam`: talk to nlfam's custom netlink families from the command line.
 
+mod ls;
+
 use clap::{Parser, Subcommand};
 use nlfam::proto::family::{self, group, msg};
 use nlfam::{Error, Event, SetMode, Socket};
@@ -71,6 +73,13 @@ enum Command {
     },
     /// Print the family's counters.
     Stats,
+    /// List every netlink family on this system (0-31): kernel socket, user sockets with
+    /// port ids, owning processes and subscribed group masks.
+    Ls {
+        /// Also list families with no socket at all.
+        #[arg(long)]
+        all: bool,
+    },
     /// Change run-time configuration: the heartbeat on group 2.
     Config {
         /// Heartbeat period in milliseconds: 0 = off, else 10-86400000.
@@ -121,6 +130,9 @@ fn text(b: &[u8]) -> String {
 
 fn run(cli: Cli) -> Result<(), Error> {
     let json = cli.json;
+    if let Command::Ls { all } = cli.command {
+        return ls::run(json, all);
+    }
     let mut sock = open(cli.family)?;
     match cli.command {
         Command::Echo {
@@ -204,6 +216,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
         }
         Command::Publish { group, payload } => sock.publish(group, payload.as_bytes())?,
+        Command::Ls { .. } => unreachable!("handled above"),
         Command::Config { heartbeat_ms } => {
             let (period, sent) = sock.config(heartbeat_ms)?;
             if json {
