@@ -12,7 +12,7 @@ KBUILD_DIR  = $(shell scripts/build-kernel $(FLAVOR))
 USERSPACE  := userspace
 BIN        := $(USERSPACE)/target/release
 
-.PHONY: all help setup kernel module userspace run test host-test vm-test clean
+.PHONY: all help setup kernel module userspace run test host-test vm-test fuzz clean
 
 all: module userspace
 
@@ -23,6 +23,7 @@ help:
 	@echo "  make module     build rust/nlfam.ko against it"
 	@echo "  make userspace  build the client, CLI and test tools (cargo, release)"
 	@echo "  make host-test  host tests only; make vm-test: the QEMU suite only"
+	@echo "  make fuzz       in-VM fuzzer (FUZZ_MESSAGES=, FUZZ_SEED=)"
 
 setup:
 	@scripts/setup
@@ -51,6 +52,11 @@ vm-test: module userspace
 
 test: setup kernel module userspace
 	@scripts/test --kernel "$(KBUILD_DIR)"
+
+# As many fuzz messages as asked: make fuzz FUZZ_MESSAGES=10000000 FUZZ_SEED=42
+fuzz: setup kernel module userspace
+	@FUZZ_MESSAGES=$${FUZZ_MESSAGES:-1000000} NLFAM_TEST_TIMEOUT=$${NLFAM_TEST_TIMEOUT:-86400} NLFAM_VM_TIMEOUT=$${NLFAM_VM_TIMEOUT:-86400} \
+	  scripts/test --vm-only --kernel "$(KBUILD_DIR)" fuzz.sh
 
 clean:
 	-@kdir=$$(scripts/build-kernel $(FLAVOR) 2>/dev/null) && $(MAKE) -s -C "$$kdir" M=$(CURDIR) clean

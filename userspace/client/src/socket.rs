@@ -150,6 +150,34 @@ impl Socket {
         Ok(&self.rx[..n])
     }
 
+    /// Like [`Socket::recv_messages`] but never blocks: `Ok(None)` when nothing is queued.
+    pub fn try_recv_messages(&mut self) -> Result<Option<Vec<Message>>, Error> {
+        let n = match sys::recv(
+            self.fd.as_raw_fd(),
+            &mut self.rx,
+            libc::MSG_TRUNC | libc::MSG_DONTWAIT,
+        ) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        if n > self.rx.len() {
+            self.rx.resize(n.next_power_of_two(), 0);
+            return Err(Error::Protocol(format!(
+                "a {n}-byte datagram did not fit the receive buffer and was lost"
+            )));
+        }
+        let mut it = MsgIter::new(&self.rx[..n]);
+        let msgs: Vec<Message> = it
+            .by_ref()
+            .map(|m| Message {
+                hdr: m.hdr,
+                payload: m.payload.to_vec(),
+            })
+            .collect();
+        Ok(Some(msgs))
+    }
+
     /// Receives one datagram and splits it into messages.
     pub fn recv_messages(&mut self) -> Result<Vec<Message>, Error> {
         let data = self.recv_datagram()?;

@@ -718,6 +718,242 @@ fn limits(family: u32) -> Check {
     Ok(())
 }
 
+/// Tries one operation and prints "ok" when the permission check passed (including
+/// ENOENT: the request got past it) or the errno name it failed with.
+fn try_op(family: u32, op: &str) -> Check {
+    use nlfam::SetMode;
+    let mut s = match Socket::open(family) {
+        Ok(s) => s,
+        Err(e) => {
+            println!("{}", e.errno_name().unwrap_or("error"));
+            return Ok(());
+        }
+    };
+    s.set_timeout(Some(Duration::from_secs(5)))
+        .map_err(|e| e.to_string())?;
+    let r: Result<(), Error> = match op {
+        "echo" => s.echo(b"x").map(drop),
+        "set" => s.set(b"matrix", b"v", SetMode::Upsert),
+        "get" => s.get(b"matrix").map(drop),
+        "del" => s.del(b"matrix"),
+        "dump" => s.dump().map(drop),
+        "publish" => s.publish(5, b"x"),
+        "stats" => s.stats().map(drop),
+        "config" => s.config(0).map(drop),
+        "subscribe" => s.add_membership(1),
+        _ => return Err(format!("unknown operation {op}")),
+    };
+    match r {
+        Ok(()) => println!("ok"),
+        Err(e) if e.errno() == Some(errno::ENOENT) => println!("ok"),
+        Err(e) => println!("{}", e.errno_name().unwrap_or("error")),
+    }
+    Ok(())
+}
+
+/// N writer threads (disjoint keys, random SET/DEL, each with its own model) and readers
+/// (GET and dumps) at once; afterwards the store is exactly the union of the models.
+fn stress_kv(family: u32) -> Check {
+    use nlfam::SetMode;
+    use std::collections::BTreeMap;
+    const WRITERS: u32 = 4;
+    const OPS: u32 = 3000;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers: Vec<_> = (0..2)
+        .map(|r| {
+            let stop = stop.clone();
+            std::thread::spawn(move || -> Result<u64, String> {
+                let mut s = open(family)?;
+                let mut n = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    if r == 0 {
+                        s.dump().map_err(|e| format!("reader dump: {e}"))?;
+                    } else {
+                        match s.get(format!("w0-k{}", n % 50).as_bytes()) {
+                            Ok(_) => {}
+                            Err(e) if e.errno() == Some(errno::ENOENT) => {}
+                            Err(e) => return Err(format!("reader get: {e}")),
+                        }
+                    }
+                    n += 1;
+                }
+                Ok(n)
+            })
+        })
+        .collect();
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            std::thread::spawn(move || -> Result<BTreeMap<Vec<u8>, Vec<u8>>, String> {
+                let mut s = open(family)?;
+                let mut model = BTreeMap::new();
+                let mut x = 0x9e37_79b9_7f4a_7c15u64 ^ u64::from(w);
+                for i in 0..OPS {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    let key = format!("w{w}-k{}", x % 50).into_bytes();
+                    if x % 3 == 0 {
+                        match s.del(&key) {
+                            Ok(()) => {
+                                model.remove(&key).ok_or(format!(
+                                    "writer {w}: DEL of {key:?} succeeded but the model lacks it"
+                                ))?;
+                            }
+                            Err(e) if e.errno() == Some(errno::ENOENT) => {
+                                if model.contains_key(&key) {
+                                    return Err(format!(
+                                        "writer {w}: DEL said ENOENT for a key it set"
+                                    ));
+                                }
+                            }
+                            Err(e) => return Err(format!("writer {w} del: {e}")),
+                        }
+                    } else {
+                        let value = format!("{w}-{i}").into_bytes();
+                        s.set(&key, &value, SetMode::Upsert)
+                            .map_err(|e| format!("writer {w} set: {e}"))?;
+                        model.insert(key, value);
+                    }
+                }
+                Ok(model)
+            })
+        })
+        .collect();
+    let mut union = std::collections::BTreeMap::new();
+    for w in writers {
+        union.extend(w.join().map_err(|_| "writer panicked")??);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut reads = 0;
+    for r in readers {
+        reads += r.join().map_err(|_| "reader panicked")??;
+    }
+    let mut s = open(family)?;
+    let d = s.dump().map_err(|e| e.to_string())?;
+    let store: std::collections::BTreeMap<_, _> = d.entries.into_iter().collect();
+    ensure!(
+        store == union,
+        "store ({} keys) differs from the writers' models ({} keys)",
+        store.len(),
+        union.len()
+    );
+    eprintln!(
+        "# {WRITERS} writers x {OPS} ops, {reads} concurrent reads: store = models ({} keys)",
+        store.len()
+    );
+    Ok(())
+}
+
+/// A slow subscriber (tiny receive buffer, not reading) overflows with ENOBUFS while a
+/// fast one gets every notification and the writer never fails; the slow one resyncs
+/// with a dump.
+fn flood(family: u32) -> Check {
+    use nlfam::{Event, SetMode};
+    const N: usize = 2000;
+    let mut slow = open(family)?;
+    slow.set_rcvbuf(4096).map_err(|e| e.to_string())?;
+    // Ask the kernel to report failed deliveries to this socket back to the sender, so
+    // the family can count them (without it the netlink core drops silently).
+    slow.set_netlink_opt(nlfam::proto::wire::NETLINK_BROADCAST_ERROR, 1)
+        .map_err(|e| e.to_string())?;
+    slow.add_membership(1).map_err(|e| e.to_string())?;
+    let mut fast = open(family)?;
+    fast.set_rcvbuf(16 << 20).map_err(|e| e.to_string())?;
+    fast.add_membership(1).map_err(|e| e.to_string())?;
+    let mut w = open(family)?;
+    for i in 0..N {
+        w.set(format!("flood-{i:05}").as_bytes(), b"v", SetMode::Upsert)
+            .map_err(|e| format!("writer failed at {i}: {e}"))?;
+    }
+    let mut got = 0;
+    while got < N {
+        for e in fast
+            .next_events()
+            .map_err(|e| format!("fast subscriber: {e}"))?
+        {
+            ensure!(
+                matches!(e, Event::KvSet { .. }),
+                "fast subscriber got {e:?}"
+            );
+            got += 1;
+        }
+    }
+    ensure!(got == N, "fast subscriber got {got} of {N}");
+    // The slow one: some events, then the overrun.
+    let mut before = 0;
+    let overrun = loop {
+        match slow.next_events() {
+            Ok(ev) => before += ev.len(),
+            Err(Error::Overrun) => break true,
+            Err(Error::Timeout) => break false,
+            Err(e) => return Err(format!("slow subscriber: {e}")),
+        }
+    };
+    ensure!(
+        overrun,
+        "slow subscriber never saw ENOBUFS ({before} events read)"
+    );
+    // Resync as a client should: drop what is queued, enlarge the buffer, re-dump.
+    while let Ok(Some(_)) = slow.try_recv_messages() {}
+    slow.set_rcvbuf(1 << 20).map_err(|e| e.to_string())?;
+    let d = slow.dump().map_err(|e| format!("resync dump: {e}"))?;
+    let n = d
+        .entries
+        .iter()
+        .filter(|(k, _)| k.starts_with(b"flood-"))
+        .count();
+    ensure!(n == N, "resync dump has {n} of {N} keys");
+    let stats = w.stats().map_err(|e| e.to_string())?;
+    ensure!(
+        stats.dropped > 0,
+        "STATS counts no dropped notifications: {stats:?}"
+    );
+    eprintln!("# fast subscriber {got}/{N}; slow one overran after {before} events and resynced; dropped {}", stats.dropped);
+    Ok(())
+}
+
+/// Threads that open sockets, echo, subscribe and close, over and over, until
+/// `/tmp/nlfam-race-stop` exists, tolerating the family coming and going.
+fn churn(family: u32) -> Check {
+    let stop = std::path::Path::new("/tmp/nlfam-race-stop");
+    let threads: Vec<_> = (0..2)
+        .map(|t| {
+            std::thread::spawn(move || -> (u64, u64) {
+                let (mut used, mut absent) = (0u64, 0u64);
+                while !stop.exists() {
+                    match Socket::open(family) {
+                        Ok(mut s) => {
+                            let _ = s.set_timeout(Some(Duration::from_millis(500)));
+                            let _ = if t == 0 {
+                                s.add_membership(1)
+                            } else {
+                                s.echo(b"churn").map(drop)
+                            };
+                            used += 1;
+                            drop(s);
+                            // Leave gaps in which no socket is open, so rmmod can win.
+                            std::thread::sleep(Duration::from_millis(1 + used % 4));
+                        }
+                        Err(_) => {
+                            absent += 1;
+                            std::thread::sleep(Duration::from_millis(2));
+                        }
+                    }
+                }
+                (used, absent)
+            })
+        })
+        .collect();
+    let (mut used, mut absent) = (0, 0);
+    for t in threads {
+        let (u, a) = t.join().map_err(|_| "churn thread panicked")?;
+        used += u;
+        absent += a;
+    }
+    println!("churn: {used} sockets used, {absent} opens while the family was absent");
+    Ok(())
+}
+
 fn hold(family: u32) -> Check {
     let _s = open(family)?;
     println!("holding a socket on family {family}");
@@ -738,6 +974,20 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut family = FAMILY_DEFAULT;
     let mut check = None;
+    if args.first().map(String::as_str) == Some("try") {
+        let fam = args
+            .get(3)
+            .and_then(|f| f.parse().ok())
+            .unwrap_or(FAMILY_DEFAULT);
+        return match args.get(1).map(|op| try_op(fam, op)) {
+            Some(Ok(())) => ExitCode::SUCCESS,
+            Some(Err(e)) => {
+                eprintln!("FAIL: {e}");
+                ExitCode::FAILURE
+            }
+            None => usage(),
+        };
+    }
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -766,6 +1016,9 @@ fn main() -> ExitCode {
         Some("unprivileged") => unprivileged(family, false),
         Some("unprivileged-open") => unprivileged(family, true),
         Some("limits") => limits(family),
+        Some("stress-kv") => stress_kv(family),
+        Some("flood") => flood(family),
+        Some("churn") => churn(family),
         Some("hold") => hold(family),
         Some("socket-errno") => socket_errno(family),
         _ => return usage(),
@@ -781,9 +1034,9 @@ fn main() -> ExitCode {
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: nlfam-vmtest CHECK [--family N]\n\
+        "usage: nlfam-vmtest CHECK [--family N] | nlfam-vmtest try OP [--family N]\n\
          checks: echo-sizes echo-portid ack unknown-type malformed batch kv dump dump-10000\n\
-         dump-intr notify publish stats limits unprivileged unprivileged-open hold\n\
+         dump-intr notify publish stats limits stress-kv flood churn unprivileged unprivileged-open hold\n\
          socket-errno"
     );
     ExitCode::from(2)
