@@ -792,7 +792,7 @@ fn stress_kv(family: u32) -> Check {
                     x ^= x >> 7;
                     x ^= x << 17;
                     let key = format!("w{w}-k{}", x % 50).into_bytes();
-                    if x % 3 == 0 {
+                    if x.is_multiple_of(3) {
                         match s.del(&key) {
                             Ok(()) => {
                                 model.remove(&key).ok_or(format!(
