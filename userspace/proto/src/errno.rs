@@ -33,6 +33,8 @@ pub const ENOBUFS: i32 = 105;
 pub const ESRCH: i32 = 3;
 /// Resource temporarily unavailable.
 pub const EAGAIN: i32 = 11;
+/// No data: the socket layer's answer to an empty datagram.
+pub const ENODATA: i32 = 61;
 
 /// The symbolic name of an errno value, for messages users read.
 pub fn name(errno: i32) -> Option<&'static str> {
@@ -52,6 +54,7 @@ pub fn name(errno: i32) -> Option<&'static str> {
         EPROTONOSUPPORT => "EPROTONOSUPPORT",
         EOPNOTSUPP => "EOPNOTSUPP",
         ENOBUFS => "ENOBUFS",
+        ENODATA => "ENODATA",
         _ => return None,
     })
 }
