@@ -6,7 +6,13 @@
 #   make help    everything else
 
 SHELL      := /bin/bash
+# The suite runs on the debug kernel (KASAN, lockdep, kmemleak, ...): that is where bugs
+# show. `make run`, `make fuzz` and benchmarks use the plain one (FLAVOR).
 FLAVOR     ?= plain
+TEST_FLAVOR ?= debug
+# Messages the suite's fuzz test sends: the debug kernel under TCG manages a few hundred
+# per second, so `make test` runs a bounded amount; `make fuzz` (plain kernel) runs more.
+TEST_FUZZ_MESSAGES ?= 20000
 CARGO      ?= cargo
 KBUILD_DIR  = $(shell scripts/build-kernel $(FLAVOR))
 USERSPACE  := userspace
@@ -20,6 +26,7 @@ help:
 	@sed -n '3,7p' Makefile | sed 's/^# //'
 	@echo "  make setup      install packages, rust-src, bindgen, virtme-ng (idempotent)"
 	@echo "  make kernel     build the test kernel (cached in ~/.cache/nlfam; FLAVOR=plain|debug)"
+	@echo "  (make test and vm-test use the debug kernel: TEST_FLAVOR=debug)"
 	@echo "  make module     build rust/nlfam.ko against it"
 	@echo "  make userspace  build the client, CLI and test tools (cargo, release)"
 	@echo "  make host-test  host tests only; make vm-test: the QEMU suite only"
@@ -47,11 +54,13 @@ run: setup kernel module userspace
 host-test: userspace
 	@scripts/test --host-only
 
-vm-test: module userspace
-	@scripts/test --vm-only --kernel "$(KBUILD_DIR)"
+vm-test: setup
+	@$(MAKE) -s FLAVOR=$(TEST_FLAVOR) kernel module userspace
+	@FUZZ_MESSAGES=$${FUZZ_MESSAGES:-$(TEST_FUZZ_MESSAGES)} scripts/test --vm-only --kernel "$$(scripts/build-kernel $(TEST_FLAVOR))"
 
-test: setup kernel module userspace
-	@scripts/test --kernel "$(KBUILD_DIR)"
+test: setup
+	@$(MAKE) -s FLAVOR=$(TEST_FLAVOR) kernel module userspace
+	@FUZZ_MESSAGES=$${FUZZ_MESSAGES:-$(TEST_FUZZ_MESSAGES)} scripts/test --kernel "$$(scripts/build-kernel $(TEST_FLAVOR))"
 
 # As many fuzz messages as asked: make fuzz FUZZ_MESSAGES=10000000 FUZZ_SEED=42
 fuzz: setup kernel module userspace

@@ -13,3 +13,6 @@ extern crate std;
 #[path = "proto.rs"]
 mod proto;
 pub use proto::*;
+
+/// Parser invariants for fuzzing (userspace only: it panics by design).
+pub mod fuzzing;
