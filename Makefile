@@ -18,7 +18,7 @@ KBUILD_DIR  = $(shell scripts/build-kernel $(FLAVOR))
 USERSPACE  := userspace
 BIN        := $(USERSPACE)/target/release
 
-.PHONY: all help setup kernel module userspace run test host-test vm-test fuzz clean
+.PHONY: all help setup kernel module userspace run test host-test vm-test fuzz stress clean
 
 all: module userspace
 
@@ -30,7 +30,8 @@ help:
 	@echo "  make module     build rust/nlfam.ko against it"
 	@echo "  make userspace  build the client, CLI and test tools (cargo, release)"
 	@echo "  make host-test  host tests only; make vm-test: the QEMU suite only"
-	@echo "  make fuzz       in-VM fuzzer (FUZZ_MESSAGES=, FUZZ_SEED=)"
+	@echo "  make fuzz       in-VM fuzzer on the plain kernel (FUZZ_MESSAGES=, FUZZ_SEED=)"
+	@echo "  make stress     unload race, store stress, multicast flood on the debug kernel (STRESS_CYCLES=)"
 
 setup:
 	@scripts/setup
@@ -66,6 +67,12 @@ test: setup
 fuzz: setup kernel module userspace
 	@FUZZ_MESSAGES=$${FUZZ_MESSAGES:-1000000} NLFAM_TEST_TIMEOUT=$${NLFAM_TEST_TIMEOUT:-86400} NLFAM_VM_TIMEOUT=$${NLFAM_VM_TIMEOUT:-86400} \
 	  scripts/test --vm-only --kernel "$(KBUILD_DIR)" fuzz.sh
+
+# Stress on the debug kernel: make stress STRESS_CYCLES=1000
+stress: setup
+	@$(MAKE) -s FLAVOR=$(TEST_FLAVOR) kernel module userspace
+	@STRESS_CYCLES=$${STRESS_CYCLES:-1000} NLFAM_TEST_TIMEOUT=$${NLFAM_TEST_TIMEOUT:-86400} NLFAM_VM_TIMEOUT=$${NLFAM_VM_TIMEOUT:-86400} \
+	  scripts/test --vm-only --kernel "$$(scripts/build-kernel $(TEST_FLAVOR))" unload_race.sh stress_kv.sh flood.sh
 
 clean:
 	-@kdir=$$(scripts/build-kernel $(FLAVOR) 2>/dev/null) && $(MAKE) -s -C "$$kdir" M=$(CURDIR) clean

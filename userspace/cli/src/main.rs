@@ -80,6 +80,11 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// Print a shell completion script (e.g. `nlfam completions bash > /etc/bash_completion.d/nlfam`).
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
     /// Change run-time configuration: the heartbeat on group 2.
     Config {
         /// Heartbeat period in milliseconds: 0 = off, else 10-86400000.
@@ -130,8 +135,14 @@ fn text(b: &[u8]) -> String {
 
 fn run(cli: Cli) -> Result<(), Error> {
     let json = cli.json;
-    if let Command::Ls { all } = cli.command {
-        return ls::run(json, all);
+    match cli.command {
+        Command::Ls { all } => return ls::run(json, all),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "nlfam", &mut std::io::stdout());
+            return Ok(());
+        }
+        _ => {}
     }
     let mut sock = open(cli.family)?;
     match cli.command {
@@ -216,7 +227,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
         }
         Command::Publish { group, payload } => sock.publish(group, payload.as_bytes())?,
-        Command::Ls { .. } => unreachable!("handled above"),
+        Command::Ls { .. } | Command::Completions { .. } => {}
         Command::Config { heartbeat_ms } => {
             let (period, sent) = sock.config(heartbeat_ms)?;
             if json {
@@ -394,5 +405,41 @@ fn print_event(e: &Event, json: bool) {
             "{}",
             json!({"event": "other", "type": m.hdr.ty, "flags": m.hdr.flags, "seq": m.hdr.seq, "len": m.payload.len()})
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn completions_name_every_command() {
+        let mut out = Vec::new();
+        clap_complete::generate(
+            clap_complete::Shell::Bash,
+            &mut Cli::command(),
+            "nlfam",
+            &mut out,
+        );
+        let text = String::from_utf8(out).unwrap();
+        for cmd in [
+            "echo", "set", "get", "del", "dump", "publish", "stats", "monitor", "ls", "config",
+        ] {
+            assert!(text.contains(cmd), "bash completion lacks {cmd}");
+        }
+    }
+
+    #[test]
+    fn family_out_of_range_is_refused() {
+        assert!(Cli::try_parse_from(["nlfam", "--family", "22", "stats"]).is_err());
+        assert!(Cli::try_parse_from(["nlfam", "--family", "32", "stats"]).is_err());
+        assert!(Cli::try_parse_from(["nlfam", "--family", "31", "stats"]).is_ok());
+        assert!(Cli::try_parse_from(["nlfam", "publish", "--group", "2", "x"]).is_err());
     }
 }
