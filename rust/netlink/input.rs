@@ -21,6 +21,7 @@ pub(crate) enum Outcome {
     /// Finished: ACK if the request asked for one.
     Done,
     /// A dump was started: the dump ends with `NLMSG_DONE`, so no ACK now.
+    #[allow(dead_code)]
     DumpStarted,
 }
 
@@ -63,17 +64,20 @@ impl<'a> Request<'a> {
     }
 
     /// Uid of the sender.
+    #[allow(dead_code)]
     pub(crate) fn uid(&self) -> u32 {
         self.skb.uid()
     }
 
     /// Whether the sender has `CAP_NET_ADMIN` in the user namespace owning the family's
     /// network namespace (`netlink_net_capable`).
+    #[allow(dead_code)]
     pub(crate) fn net_admin(&self) -> bool {
         self.skb.net_capable(bindings::CAP_NET_ADMIN)
     }
 
     /// The family's kernel socket, for notifications.
+    #[allow(dead_code)]
     pub(crate) fn socket(&self) -> SocketRef<'a> {
         self.sock
     }
