@@ -13,6 +13,9 @@ TEST_FLAVOR ?= debug
 # Messages the suite's fuzz test sends: the debug kernel under TCG manages a few hundred
 # per second, so `make test` runs a bounded amount; `make fuzz` (plain kernel) runs more.
 TEST_FUZZ_MESSAGES ?= 20000
+# Load/unload cycles of tests/unload_race.sh in the suite (each costs seconds on the
+# debug kernel under TCG); `make stress` runs 1000.
+TEST_STRESS_CYCLES ?= 20
 CARGO      ?= cargo
 KBUILD_DIR  = $(shell scripts/build-kernel $(FLAVOR))
 USERSPACE  := userspace
@@ -57,11 +60,11 @@ host-test: userspace
 
 vm-test: setup
 	@$(MAKE) -s FLAVOR=$(TEST_FLAVOR) kernel module userspace
-	@FUZZ_MESSAGES=$${FUZZ_MESSAGES:-$(TEST_FUZZ_MESSAGES)} scripts/test --vm-only --kernel "$$(scripts/build-kernel $(TEST_FLAVOR))"
+	@FUZZ_MESSAGES=$${FUZZ_MESSAGES:-$(TEST_FUZZ_MESSAGES)} STRESS_CYCLES=$${STRESS_CYCLES:-$(TEST_STRESS_CYCLES)} scripts/test --vm-only --kernel "$$(scripts/build-kernel $(TEST_FLAVOR))"
 
 test: setup
 	@$(MAKE) -s FLAVOR=$(TEST_FLAVOR) kernel module userspace
-	@FUZZ_MESSAGES=$${FUZZ_MESSAGES:-$(TEST_FUZZ_MESSAGES)} scripts/test --kernel "$$(scripts/build-kernel $(TEST_FLAVOR))"
+	@FUZZ_MESSAGES=$${FUZZ_MESSAGES:-$(TEST_FUZZ_MESSAGES)} STRESS_CYCLES=$${STRESS_CYCLES:-$(TEST_STRESS_CYCLES)} scripts/test --kernel "$$(scripts/build-kernel $(TEST_FLAVOR))"
 
 # As many fuzz messages as asked: make fuzz FUZZ_MESSAGES=10000000 FUZZ_SEED=42
 fuzz: setup kernel module userspace
