@@ -44,9 +44,13 @@ kernel:
 
 # The module is built against the kernel tree of the selected flavor; kbuild notices a
 # different tree through its recorded command lines and rebuilds.
+# CLIPPY=1: the kernel's clippy runs on every build; any warning fails it.
 module:
 	@kdir=$$(scripts/build-kernel $(FLAVOR)) && \
-	  $(MAKE) -s -C "$$kdir" M=$(CURDIR) ARCH=x86_64 LLVM=1 modules && \
+	  out=$$($(MAKE) -s -C "$$kdir" M=$(CURDIR) ARCH=x86_64 LLVM=1 CLIPPY=1 modules 2>&1); rc=$$?; \
+	  [ -z "$$out" ] || echo "$$out"; \
+	  [ $$rc -eq 0 ] || exit $$rc; \
+	  if grep -q '^warning' <<<"$$out"; then echo "error: the module build warned (see above)" >&2; exit 1; fi; \
 	  echo "    built rust/nlfam.ko against $$(basename $$kdir)"
 
 userspace:
@@ -60,22 +64,22 @@ host-test: userspace
 
 vm-test: setup
 	@$(MAKE) -s FLAVOR=$(TEST_FLAVOR) kernel module userspace
-	@FUZZ_MESSAGES=$${FUZZ_MESSAGES:-$(TEST_FUZZ_MESSAGES)} STRESS_CYCLES=$${STRESS_CYCLES:-$(TEST_STRESS_CYCLES)} scripts/test --vm-only --kernel "$$(scripts/build-kernel $(TEST_FLAVOR))"
+	@FUZZ_MESSAGES=$${FUZZ_MESSAGES:-$(TEST_FUZZ_MESSAGES)} STRESS_CYCLES=$${STRESS_CYCLES:-$(TEST_STRESS_CYCLES)} NLFAM_RESULTS=test scripts/test --vm-only --kernel "$$(scripts/build-kernel $(TEST_FLAVOR))"
 
 test: setup
 	@$(MAKE) -s FLAVOR=$(TEST_FLAVOR) kernel module userspace
-	@FUZZ_MESSAGES=$${FUZZ_MESSAGES:-$(TEST_FUZZ_MESSAGES)} STRESS_CYCLES=$${STRESS_CYCLES:-$(TEST_STRESS_CYCLES)} scripts/test --kernel "$$(scripts/build-kernel $(TEST_FLAVOR))"
+	@FUZZ_MESSAGES=$${FUZZ_MESSAGES:-$(TEST_FUZZ_MESSAGES)} STRESS_CYCLES=$${STRESS_CYCLES:-$(TEST_STRESS_CYCLES)} NLFAM_RESULTS=test scripts/test --kernel "$$(scripts/build-kernel $(TEST_FLAVOR))"
 
 # As many fuzz messages as asked: make fuzz FUZZ_MESSAGES=10000000 FUZZ_SEED=42
 fuzz: setup kernel module userspace
 	@FUZZ_MESSAGES=$${FUZZ_MESSAGES:-1000000} NLFAM_TEST_TIMEOUT=$${NLFAM_TEST_TIMEOUT:-86400} NLFAM_VM_TIMEOUT=$${NLFAM_VM_TIMEOUT:-86400} \
-	  scripts/test --vm-only --kernel "$(KBUILD_DIR)" fuzz.sh
+	  NLFAM_RESULTS=fuzz scripts/test --vm-only --kernel "$(KBUILD_DIR)" fuzz.sh
 
 # Stress on the debug kernel: make stress STRESS_CYCLES=1000
 stress: setup
 	@$(MAKE) -s FLAVOR=$(TEST_FLAVOR) kernel module userspace
 	@STRESS_CYCLES=$${STRESS_CYCLES:-1000} NLFAM_TEST_TIMEOUT=$${NLFAM_TEST_TIMEOUT:-86400} NLFAM_VM_TIMEOUT=$${NLFAM_VM_TIMEOUT:-86400} \
-	  scripts/test --vm-only --kernel "$$(scripts/build-kernel $(TEST_FLAVOR))" unload_race.sh stress_kv.sh flood.sh
+	  NLFAM_RESULTS=stress scripts/test --vm-only --kernel "$$(scripts/build-kernel $(TEST_FLAVOR))" unload_race.sh stress_kv.sh flood.sh
 
 clean:
 	-@kdir=$$(scripts/build-kernel $(FLAVOR) 2>/dev/null) && $(MAKE) -s -C "$$kdir" M=$(CURDIR) clean

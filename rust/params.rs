@@ -24,7 +24,7 @@ pub(crate) fn families() -> Result<KVec<u32>> {
             return Err(EINVAL);
         }
         let n = n as u32;
-        if out.iter().any(|&m| m == n) {
+        if out.contains(&n) {
             pr_err!("family={} is given twice\n", n);
             return Err(EINVAL);
         }

@@ -84,13 +84,11 @@ impl Request<'_> {
             min_dump_alloc: min_alloc,
             ..Default::default()
         };
-        let (skb, nlh) = self.raw_parts();
-        // SAFETY: `skb` is the live input skb and `nlh` a message inside it; `control` is
-        // read during the call only; `data` outlives the dump (see `Dumper`). The core
-        // holds a module reference while the dump exists.
-        let r = unsafe {
-            bindings::__netlink_dump_start(self.socket().as_ptr(), skb, nlh, &mut control)
-        };
+        let (sock, skb, nlh) = self.raw_parts();
+        // SAFETY: `sock` is our live kernel socket, `skb` the live input skb and `nlh` a
+        // message inside it; `control` is read during the call only; `data` outlives the
+        // dump (see `Dumper`). The core holds a module reference while the dump exists.
+        let r = unsafe { bindings::__netlink_dump_start(sock.as_ptr(), skb, nlh, &mut control) };
         // -EINTR means "started": the answer is the dump itself, not an ACK.
         if r == EINTR.to_errno() || r == 0 {
             Ok(())
@@ -106,6 +104,12 @@ fn cursor_slot(cb: &mut bindings::netlink_callback) -> &mut isize {
     unsafe { &mut cb.__bindgen_anon_1.args[0] }
 }
 
+/// The `dump` callback of [`Request::start_dump`].
+///
+/// # Safety
+///
+/// Called by the netlink core only, with the skb to fill and the dump's callback state,
+/// whose `data` is the `&D` given to `start_dump`.
 unsafe extern "C" fn dump_trampoline<D: Dumper>(
     skb: *mut bindings::sk_buff,
     cb: *mut bindings::netlink_callback,
@@ -145,6 +149,11 @@ unsafe extern "C" fn dump_trampoline<D: Dumper>(
     }
 }
 
+/// The `done` callback of [`Request::start_dump`]: frees the cursor.
+///
+/// # Safety
+///
+/// Called by the netlink core only, once, when the dump ends or its socket closes.
 unsafe extern "C" fn done_trampoline<D: Dumper>(cb: *mut bindings::netlink_callback) -> c_int {
     // SAFETY: The core passes a valid callback structure, exclusively ours during the call.
     let cb = unsafe { &mut *cb };

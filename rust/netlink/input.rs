@@ -8,6 +8,7 @@
 
 use super::error::err;
 use super::error::Failure;
+use super::reply::Replies;
 use super::skb::{InSkb, SkBuff};
 use super::socket::SocketRef;
 use crate::proto::attr::{NoSpace, Writer};
@@ -35,6 +36,9 @@ pub(crate) trait Handler: Send + Sync + Sized {
 
     /// The kernel socket is about to be released: stop everything that sends through it.
     fn shutdown(&self) {}
+
+    /// `n` skbs of answers were refused by a requester's full receive queue.
+    fn replies_lost(&self, _n: u64) {}
 }
 
 /// One request message, borrowed from the input skb.
@@ -45,6 +49,10 @@ pub(crate) struct Request<'a> {
     payload: &'a [u8],
     /// The message's header inside the input skb.
     nlh: *const u8,
+    /// Where answers to this datagram accumulate.
+    replies: &'a Replies<'a>,
+    /// Bytes of the datagram after this message.
+    rest: usize,
 }
 
 impl<'a> Request<'a> {
@@ -76,19 +84,34 @@ impl<'a> Request<'a> {
         self.skb.net_capable(bindings::CAP_NET_ADMIN)
     }
 
-    /// The family's kernel socket, for notifications.
-    #[allow(dead_code)]
-    pub(crate) fn socket(&self) -> SocketRef<'a> {
-        self.sock
+    /// Whether any socket subscribes to `group` (1-based).
+    pub(crate) fn has_listeners(&self, group: u32) -> bool {
+        self.sock.has_listeners(group)
     }
 
-    /// The input skb and this message's header, for C calls that need them.
-    pub(super) fn raw_parts(&self) -> (*mut bindings::sk_buff, *mut bindings::nlmsghdr) {
-        (self.skb.as_ptr(), self.nlh.cast_mut().cast())
+    /// Multicasts `skb` to `group` (see [`SocketRef::broadcast`]), after the answers so
+    /// far: a requester that also subscribes sees them in the order they happened.
+    pub(crate) fn broadcast(&self, skb: SkBuff, group: u32) -> Result {
+        self.replies.flush();
+        self.sock.broadcast(skb, group)
     }
 
-    /// Sends one message of type `ty` to the requester, with the request's sequence
-    /// number; `size` bounds its payload and `f` writes it.
+    /// The family's kernel socket and the input skb with this message's header, for C
+    /// calls that send on the requester's behalf: answers so far go out first.
+    pub(super) fn raw_parts(
+        &self,
+    ) -> (
+        SocketRef<'a>,
+        *mut bindings::sk_buff,
+        *mut bindings::nlmsghdr,
+    ) {
+        self.replies.flush();
+        (self.sock, self.skb.as_ptr(), self.nlh.cast_mut().cast())
+    }
+
+    /// Answers the requester with one message of type `ty` and the request's sequence
+    /// number; `size` bounds its payload and `f` writes it. The message may share an skb
+    /// with the other answers to the same datagram (see [`Replies`]).
     pub(crate) fn reply(
         &self,
         ty: u16,
@@ -98,15 +121,11 @@ impl<'a> Request<'a> {
     ) -> Result<(), Failure> {
         // Header plus payload, padded: what the writer reserves.
         let total = align(size.checked_add(NLMSG_HDRLEN).ok_or(err(EMSGSIZE))?);
-        let mut skb = SkBuff::alloc(total)?;
-        skb.append(total, |w| {
+        self.replies.append(total, self.rest, |w| {
             let m = w.begin_msg(ty, flags, self.hdr.seq, 0)?;
             f(w)?;
             w.end_msg(m)
         })
-        .map_err(|NoSpace| Failure::new(err(EMSGSIZE), "reply does not fit its buffer"))?;
-        self.sock.unicast(skb, self.portid())?;
-        Ok(())
     }
 }
 
@@ -132,6 +151,7 @@ pub(crate) unsafe extern "C" fn input_trampoline<T: Handler>(skb: *mut bindings:
 
 fn receive<T: Handler>(skb: &InSkb, sock: SocketRef<'_>, handler: Option<&T>) {
     let data = skb.data();
+    let replies = Replies::new(sock, skb.portid());
     for msg in MsgIter::new(data) {
         let result = if !msg.hdr.is_family_request() {
             Ok(Outcome::Done)
@@ -145,16 +165,30 @@ fn receive<T: Handler>(skb: &InSkb, sock: SocketRef<'_>, handler: Option<&T>) {
                 hdr: msg.hdr,
                 payload: msg.payload,
                 nlh,
+                replies: &replies,
+                rest: data
+                    .len()
+                    .saturating_sub(msg.offset.saturating_add(msg.hdr.len as usize)),
             })
         } else {
             // The socket exists but its state is not published yet (module loading).
             Err(Failure::new(EAGAIN, "family is starting up, try again"))
         };
         match result {
-            Ok(Outcome::Done) if msg.hdr.flags & NLM_F_ACK != 0 => ack(skb, msg.offset, 0, None),
+            Ok(Outcome::Done) if msg.hdr.flags & NLM_F_ACK != 0 => {
+                replies.flush();
+                ack(skb, msg.offset, 0, None)
+            }
             Ok(_) => {}
-            Err(f) => ack(skb, msg.offset, f.error.to_errno(), Some(&f)),
+            Err(f) => {
+                replies.flush();
+                ack(skb, msg.offset, f.error.to_errno(), Some(&f))
+            }
         }
+    }
+    let lost = replies.finish();
+    if let (Some(h), true) = (handler, lost != 0) {
+        h.replies_lost(lost);
     }
 }
 

@@ -11,6 +11,7 @@ mod error;
 mod input;
 mod periodic;
 mod pernet;
+mod reply;
 mod skb;
 mod socket;
 

@@ -127,6 +127,11 @@ impl Periodic {
         now.wrapping_add(unsafe { bindings::__msecs_to_jiffies(ms) })
     }
 
+    /// The timer callback.
+    ///
+    /// # Safety
+    ///
+    /// Called by the timer core only, with the `timer_list` embedded in a `Periodic`.
     unsafe extern "C" fn fire(t: *mut bindings::timer_list) {
         // SAFETY: `t` is the first field of a pinned `Periodic` (`repr(C)`), alive until
         // its drop shuts the timer down, which waits for this callback.

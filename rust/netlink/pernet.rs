@@ -96,6 +96,11 @@ unsafe fn slot<T>(net: *mut local::net) -> *mut *mut T {
     }
 }
 
+/// The pernet `init` callback.
+///
+/// # Safety
+///
+/// Called by the namespace core only, with a namespace being set up.
 unsafe extern "C" fn init_trampoline<T: PerNet>(net: *mut local::net) -> c_int {
     // SAFETY: The core passes a live namespace being set up.
     let Some(n) = (unsafe { Net::from_raw(net.cast()) }) else {
@@ -110,6 +115,11 @@ unsafe extern "C" fn init_trampoline<T: PerNet>(net: *mut local::net) -> c_int {
     0
 }
 
+/// The pernet `exit` callback.
+///
+/// # Safety
+///
+/// Called by the namespace core only, once per namespace whose `init` succeeded.
 unsafe extern "C" fn exit_trampoline<T: PerNet>(net: *mut local::net) {
     // SAFETY: `exit` of our operations is running on `net`, whose `init` succeeded.
     let p = unsafe { core::ptr::replace(slot::<T>(net), core::ptr::null_mut()) };

@@ -51,6 +51,13 @@ impl SkBuff {
         unsafe { SkBuffMut::from_raw(self.0.as_ptr()) }.append(max, f)
     }
 
+    /// Bytes that can still be appended.
+    pub(crate) fn tailroom(&self) -> usize {
+        let skb = self.0.as_ptr();
+        // SAFETY: We own the skb (type invariant); `tail <= end` are offsets on 64-bit.
+        unsafe { ((*skb).end - (*skb).tail) as usize }
+    }
+
     /// Gives up ownership, for a C function that consumes the skb.
     pub(crate) fn into_raw(self) -> *mut bindings::sk_buff {
         let p = self.0.as_ptr();

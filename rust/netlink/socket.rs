@@ -76,8 +76,7 @@ impl<T: Handler> Registration<T> {
             input: Some(input_trampoline::<T>),
             ..Default::default()
         };
-        let unit = core::ffi::c_int::try_from(unit)
-            .map_err(|_| Error::from(kernel::error::code::EINVAL))?;
+        let unit = core::ffi::c_int::try_from(unit).map_err(|_| kernel::error::code::EINVAL)?;
         // SAFETY: `net` is alive (invariant of `Net`); `cfg` is valid for the call (the C
         // code copies what it keeps); the module pointer is our own `struct module`, which
         // the core uses to pin us while user sockets of the family exist.

@@ -42,8 +42,7 @@ fn key<'a, const N: usize>(f: &Family, p: &Parsed<'a, N>) -> Result<&'a [u8], Fa
 /// Multicasts a change to the KV group, if anyone listens. Called with the store locked,
 /// so subscribers see changes in the order they were made.
 fn notify(f: &Family, req: &Request<'_>, ty: u16, key: &[u8], value: Option<&[u8]>) {
-    let sock = req.socket();
-    if !sock.has_listeners(group::KV) {
+    if !req.has_listeners(group::KV) {
         return;
     }
     let size = entry_space(key.len(), value.map_or(0, |v| v.len()));
@@ -58,7 +57,7 @@ fn notify(f: &Family, req: &Request<'_>, ty: u16, key: &[u8], value: Option<&[u8
         .map_err(|NoSpace| err(EMSGSIZE))?;
         Ok(skb)
     });
-    f.count_broadcast(built.and_then(|skb| sock.broadcast(skb, group::KV)));
+    f.count_broadcast(built.and_then(|skb| req.broadcast(skb, group::KV)));
 }
 
 pub(crate) fn set(f: &Family, req: &Request<'_>) -> Result<Outcome, Failure> {

@@ -92,7 +92,6 @@ impl Family {
         parse(&POLICY_NONE, req.payload(), NLMSG_HDRLEN)?;
         let entries = self.store.lock().len() as u32;
         let s = &self.stats;
-        let sock = req.socket();
         req.reply(msg::STATS, 0, 512, |w| {
             w.put_u32(attr::FAMILY, self.number)?;
             w.put_u64(attr::STAT_RX, Stats::read(&s.rx))?;
@@ -113,7 +112,7 @@ impl Family {
             // does not count it, so each listed group reports 1 or more as 1).
             let nest = w.begin_nest(attr::STAT_SUBSCRIBERS)?;
             for g in 1..=GROUPS {
-                if sock.has_listeners(g) {
+                if req.has_listeners(g) {
                     w.put_u32(g as u16, 1)?;
                 }
             }
@@ -163,5 +162,9 @@ impl Handler for Family {
 
     fn shutdown(&self) {
         self.heartbeat.stop();
+    }
+
+    fn replies_lost(&self, n: u64) {
+        Stats::add(&self.stats.dropped, n);
     }
 }

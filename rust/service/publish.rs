@@ -28,8 +28,7 @@ pub(crate) fn handle(f: &Family, req: &Request<'_>) -> Result<Outcome, Failure> 
     let payload = p
         .bytes(attr::PAYLOAD)
         .ok_or_else(|| Failure::missing(attr::PAYLOAD, "PAYLOAD attribute is required"))?;
-    let sock = req.socket();
-    if !sock.has_listeners(g) {
+    if !req.has_listeners(g) {
         return Ok(Outcome::Done);
     }
     let size = nlmsg_space(attr_space(payload.len()) + 3 * attr_space(4) + attr_space(8));
@@ -44,6 +43,6 @@ pub(crate) fn handle(f: &Family, req: &Request<'_>) -> Result<Outcome, Failure> 
         w.end_msg(m)
     })
     .map_err(|NoSpace| Failure::new(err(EMSGSIZE), "event does not fit its buffer"))?;
-    f.count_broadcast(sock.broadcast(skb, g));
+    f.count_broadcast(req.broadcast(skb, g));
     Ok(Outcome::Done)
 }

@@ -18,6 +18,10 @@ impl Stats {
         counter.fetch_add(1, Relaxed);
     }
 
+    pub(crate) fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Relaxed);
+    }
+
     pub(crate) fn read(counter: &AtomicU64) -> u64 {
         counter.load(Relaxed)
     }

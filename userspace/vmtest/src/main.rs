@@ -249,7 +249,7 @@ fn malformed(family: u32) -> Check {
 fn batch(family: u32) -> Check {
     let mut s = open(family)?;
     let mut d = Vec::new();
-    for i in 0..16u32 {
+    for i in 0..64u32 {
         d.extend(frame(
             msg::ECHO,
             NLM_F_REQUEST,
@@ -259,9 +259,10 @@ fn batch(family: u32) -> Check {
         ));
     }
     s.send_raw(&d).map_err(|e| e.to_string())?;
-    let mut got = Vec::new();
-    while got.len() < 16 {
+    let (mut got, mut datagrams) = (Vec::new(), 0);
+    while got.len() < 64 {
         got.extend(recv(&mut s)?);
+        datagrams += 1;
     }
     for (i, m) in got.iter().enumerate() {
         ensure!(
@@ -269,8 +270,39 @@ fn batch(family: u32) -> Check {
             "answer {i} out of order: {m:?}"
         );
     }
-    eprintln!("# 16 requests in one datagram answered in order");
-    expect_silence(&mut s, "after the batch")
+    // The answers to one datagram are coalesced into skbs sized for the whole batch.
+    ensure!(
+        datagrams == 1,
+        "64 small answers came in {datagrams} datagrams, expected 1"
+    );
+    eprintln!("# 64 requests in one datagram answered in order, in one datagram");
+    expect_silence(&mut s, "after the batch")?;
+
+    // An ACK or an error in the middle of a batch comes after the answers before it
+    // and before the answers after it.
+    let mut d = frame(msg::ECHO, NLM_F_REQUEST, 1, 0, b"a");
+    d.extend(frame(msg::ECHO, NLM_F_REQUEST | NLM_F_ACK, 2, 0, b"b"));
+    d.extend(frame(0x7f, NLM_F_REQUEST, 3, 0, &[]));
+    d.extend(frame(msg::ECHO, NLM_F_REQUEST, 4, 0, b"d"));
+    s.send_raw(&d).map_err(|e| e.to_string())?;
+    let mut got = Vec::new();
+    while got.len() < 5 {
+        got.extend(recv(&mut s)?);
+    }
+    let order: Vec<(u16, u32)> = got.iter().map(|m| (m.hdr.ty, m.hdr.seq)).collect();
+    let want = [
+        (msg::ECHO, 1),
+        (msg::ECHO, 2),
+        (NLMSG_ERROR, 2),
+        (NLMSG_ERROR, 3),
+        (msg::ECHO, 4),
+    ];
+    ensure!(
+        order == want,
+        "mixed batch answered as {order:?}, expected {want:?}"
+    );
+    eprintln!("# answers, ACK and error of a mixed batch keep the request order");
+    expect_silence(&mut s, "after the mixed batch")
 }
 
 /// errno, extack message, offset, missing attribute type.
