@@ -2,6 +2,8 @@
 //! invocation, run by the kselftest-style scripts in `tests/`. Exit 0 = pass, 1 = fail
 //! (with the reason on stderr), 2 = usage error.
 
+mod unload_race;
+
 use nlfam::proto::errno;
 use nlfam::proto::family::{msg, FAMILY_DEFAULT};
 use nlfam::proto::wire::{
@@ -946,46 +948,6 @@ fn flood(family: u32) -> Check {
 
 /// Threads that open sockets, echo, subscribe and close, over and over, until
 /// `/tmp/nlfam-race-stop` exists, tolerating the family coming and going.
-fn churn(family: u32) -> Check {
-    let stop = std::path::Path::new("/tmp/nlfam-race-stop");
-    let threads: Vec<_> = (0..2)
-        .map(|t| {
-            std::thread::spawn(move || -> (u64, u64) {
-                let (mut used, mut absent) = (0u64, 0u64);
-                while !stop.exists() {
-                    match Socket::open(family) {
-                        Ok(mut s) => {
-                            let _ = s.set_timeout(Some(Duration::from_millis(500)));
-                            let _ = if t == 0 {
-                                s.add_membership(1)
-                            } else {
-                                s.echo(b"churn").map(drop)
-                            };
-                            used += 1;
-                            drop(s);
-                            // Leave gaps in which no socket is open, so rmmod can win.
-                            std::thread::sleep(Duration::from_millis(1 + used % 4));
-                        }
-                        Err(_) => {
-                            absent += 1;
-                            std::thread::sleep(Duration::from_millis(2));
-                        }
-                    }
-                }
-                (used, absent)
-            })
-        })
-        .collect();
-    let (mut used, mut absent) = (0, 0);
-    for t in threads {
-        let (u, a) = t.join().map_err(|_| "churn thread panicked")?;
-        used += u;
-        absent += a;
-    }
-    println!("churn: {used} sockets used, {absent} opens while the family was absent");
-    Ok(())
-}
-
 fn hold(family: u32) -> Check {
     let _s = open(family)?;
     println!("holding a socket on family {family}");
@@ -1006,6 +968,23 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut family = FAMILY_DEFAULT;
     let mut check = None;
+    if args.first().map(String::as_str) == Some("unload-race") {
+        // unload-race CYCLES KO [PARAMS]
+        let cycles = args.get(1).and_then(|c| c.parse().ok());
+        return match (cycles, args.get(2)) {
+            (Some(c), Some(ko)) => {
+                let params = args.get(3).map_or("", String::as_str);
+                match unload_race::run(FAMILY_DEFAULT, c, ko, params) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => {
+                        eprintln!("FAIL: {e}");
+                        ExitCode::FAILURE
+                    }
+                }
+            }
+            _ => usage(),
+        };
+    }
     if args.first().map(String::as_str) == Some("try") {
         let fam = args
             .get(3)
@@ -1050,7 +1029,6 @@ fn main() -> ExitCode {
         Some("limits") => limits(family),
         Some("stress-kv") => stress_kv(family),
         Some("flood") => flood(family),
-        Some("churn") => churn(family),
         Some("hold") => hold(family),
         Some("socket-errno") => socket_errno(family),
         _ => return usage(),
@@ -1067,8 +1045,9 @@ fn main() -> ExitCode {
 fn usage() -> ExitCode {
     eprintln!(
         "usage: nlfam-vmtest CHECK [--family N] | nlfam-vmtest try OP [--family N]\n\
+         \x20      nlfam-vmtest unload-race CYCLES KO [PARAMS]\n\
          checks: echo-sizes echo-portid ack unknown-type malformed batch kv dump dump-10000\n\
-         dump-intr notify publish stats limits stress-kv flood churn unprivileged unprivileged-open hold\n\
+         dump-intr notify publish stats limits stress-kv flood unprivileged unprivileged-open hold\n\
          socket-errno"
     );
     ExitCode::from(2)
