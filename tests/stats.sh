@@ -1,5 +1,6 @@
 #!/bin/bash
-# STATS: counters move with traffic (received, replied, errors); the CLI prints them.
+# STATS: counters move with traffic (received, replied, errors), subscribers are counted per
+# socket and group; the CLI prints them.
 . "$(dirname "$0")/lib.sh"
 load_module
 "$VMTEST" stats || fail "stats"

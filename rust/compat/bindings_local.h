@@ -7,3 +7,9 @@
 #include <net/sock.h>
 #include <net/net_namespace.h>
 #include <linux/netlink.h>
+/*
+ * The netlink core's private header (net/netlink/, on the include path from Kbuild), as
+ * netlink_diag uses it: the multicast membership of every socket of a protocol, to count
+ * a group's subscribers. nl_table and nl_table_lock are exported for this.
+ */
+#include <af_netlink.h>

@@ -89,6 +89,11 @@ impl<'a> Request<'a> {
         self.sock.has_listeners(group)
     }
 
+    /// The number of sockets subscribing to each of groups 1..=N in the family's namespace.
+    pub(crate) fn subscribers<const N: usize>(&self) -> [u32; N] {
+        self.sock.subscribers()
+    }
+
     /// Multicasts `skb` to `group` (see [`SocketRef::broadcast`]), after the answers so
     /// far: a requester that also subscribes sees them in the order they happened.
     pub(crate) fn broadcast(&self, skb: SkBuff, group: u32) -> Result {

@@ -9,6 +9,7 @@
 mod dump;
 mod error;
 mod input;
+mod membership;
 mod periodic;
 mod pernet;
 mod reply;

@@ -92,6 +92,7 @@ impl Family {
         parse(&POLICY_NONE, req.payload(), NLMSG_HDRLEN)?;
         let entries = self.store.lock().len() as u32;
         let s = &self.stats;
+        let subscribers = req.subscribers::<{ GROUPS as usize }>();
         req.reply(msg::STATS, 0, 512, |w| {
             w.put_u32(attr::FAMILY, self.number)?;
             w.put_u64(attr::STAT_RX, Stats::read(&s.rx))?;
@@ -108,12 +109,11 @@ impl Family {
             )?;
             w.put_u32(attr::PERIOD_MS, hb.period_ms())?;
             w.put_u32(attr::STAT_ENTRIES, entries)?;
-            // Which groups have subscribers right now (the core tracks membership; it
-            // does not count it, so each listed group reports 1 or more as 1).
+            // Subscribing sockets per group, for the groups that have any.
             let nest = w.begin_nest(attr::STAT_SUBSCRIBERS)?;
-            for g in 1..=GROUPS {
-                if req.has_listeners(g) {
-                    w.put_u32(g as u16, 1)?;
+            for (g, n) in (1u16..).zip(subscribers) {
+                if n != 0 {
+                    w.put_u32(g, n)?;
                 }
             }
             w.end_nest(nest)

@@ -243,7 +243,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                     "{}",
                     json!({"family": s.family, "rx": s.rx, "tx": s.tx, "errors": s.errors, "dropped": s.dropped,
                            "notifications": s.notifications, "entries": s.entries,
-                           "groups_with_subscribers": s.groups_with_subscribers, "heartbeat_ms": s.heartbeat_ms})
+                           "subscribers": s.subscribers.iter().map(|(g, n)| (g.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(), "heartbeat_ms": s.heartbeat_ms})
                 );
             } else {
                 println!("family          {}", s.family);
@@ -253,7 +253,12 @@ fn run(cli: Cli) -> Result<(), Error> {
                 println!("dropped         {}", s.dropped);
                 println!("notifications   {}", s.notifications);
                 println!("entries         {}", s.entries);
-                println!("groups in use   {:?}", s.groups_with_subscribers);
+                let groups: Vec<String> = s
+                    .subscribers
+                    .iter()
+                    .map(|(g, n)| format!("{g}: {n}"))
+                    .collect();
+                println!("subscribers     {}", groups.join(", "));
                 println!("heartbeat       {} ms", s.heartbeat_ms);
             }
         }

@@ -55,8 +55,9 @@ pub struct Stats {
     pub notifications: u64,
     /// Entries in the store.
     pub entries: u32,
-    /// Groups that have subscribers.
-    pub groups_with_subscribers: Vec<u32>,
+    /// `(group, subscribing sockets)` for every group that has any, in the family's
+    /// network namespace.
+    pub subscribers: Vec<(u32, u32)>,
     /// Heartbeat period in milliseconds (0 = off).
     pub heartbeat_ms: u32,
 }
@@ -221,7 +222,10 @@ impl Socket {
                 attr::STAT_ENTRIES => s.entries = a.u32().unwrap_or(0),
                 attr::PERIOD_MS => s.heartbeat_ms = a.u32().unwrap_or(0),
                 attr::STAT_SUBSCRIBERS => {
-                    s.groups_with_subscribers = a.nested().map(|g| u32::from(g.ty)).collect()
+                    s.subscribers = a
+                        .nested()
+                        .map(|g| (u32::from(g.ty), g.u32().unwrap_or(0)))
+                        .collect()
                 }
                 _ => {}
             }

@@ -680,6 +680,36 @@ fn stats(family: u32) -> Check {
         b.tx
     );
     eprintln!("# stats: {b:?}");
+
+    // Subscribers are counted per socket: two on group 5 (one joined twice), one on 6;
+    // a socket that closes no longer counts.
+    let join = |groups: &[u32]| -> Result<Socket, String> {
+        let s = open(family)?;
+        for g in groups {
+            s.add_membership(*g).map_err(|e| format!("join {g}: {e}"))?;
+        }
+        Ok(s)
+    };
+    let one = join(&[5, 5, 6])?;
+    let two = join(&[5])?;
+    let c = s.stats().map_err(|e| e.to_string())?;
+    ensure!(
+        c.subscribers.contains(&(5, 2)) && c.subscribers.contains(&(6, 1)),
+        "subscribers {:?}: want group 5: 2, group 6: 1",
+        c.subscribers
+    );
+    drop(two);
+    let d = s.stats().map_err(|e| e.to_string())?;
+    ensure!(
+        d.subscribers.contains(&(5, 1)) && d.subscribers.contains(&(6, 1)),
+        "subscribers after a close {:?}: want group 5: 1, group 6: 1",
+        d.subscribers
+    );
+    drop(one);
+    eprintln!(
+        "# subscriber counts: {:?}, after a close {:?}",
+        c.subscribers, d.subscribers
+    );
     Ok(())
 }
 
