@@ -286,3 +286,7 @@ fn kernel_error(error: i32, ext: &nlfam_proto::wire::ExtAck<'_>) -> Error {
         missing: ext.missing_type,
     }
 }
+
+#[cfg(test)]
+#[path = "socket_tests.rs"]
+mod tests;

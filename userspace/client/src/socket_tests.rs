@@ -1,0 +1,184 @@
+//! The receive side of [`Socket`] against a fake kernel: a Unix datagram socket pair,
+//! whose far end sends the datagrams a kernel would (several messages per datagram, dumps
+//! over several datagrams, errors with extended ACKs, truncation). Datagram boundaries and
+//! `MSG_TRUNC` behave as on netlink sockets.
+
+use super::*;
+use nlfam_proto::wire::{
+    NLMSGERR_ATTR_MSG, NLMSGERR_ATTR_OFFS, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_DUMP_INTR,
+    NLM_F_MULTI,
+};
+use std::os::unix::net::UnixDatagram;
+
+const ENTRY: u16 = 0x11;
+
+fn fake() -> (Socket, UnixDatagram) {
+    let (ours, kernel) = UnixDatagram::pair().expect("socketpair");
+    ours.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let s = Socket {
+        fd: OwnedFd::from(ours),
+        family: 25,
+        portid: 1234,
+        seq: 0,
+        rx: vec![0; RX_BUF],
+        tx: vec![0; TX_BUF],
+        done_flags: 0,
+    };
+    (s, kernel)
+}
+
+fn msg(ty: u16, flags: u16, seq: u32, payload: &[u8]) -> Vec<u8> {
+    let len = NLMSG_HDRLEN + payload.len();
+    let hdr = NlMsgHdr {
+        len: len as u32,
+        ty,
+        flags,
+        seq,
+        pid: 0,
+    };
+    let mut v = hdr.to_bytes().to_vec();
+    v.extend_from_slice(payload);
+    v.resize(len.next_multiple_of(4), 0);
+    v
+}
+
+fn attr(ty: u16, payload: &[u8]) -> Vec<u8> {
+    let len = 4 + payload.len();
+    let mut v = (len as u16).to_ne_bytes().to_vec();
+    v.extend_from_slice(&ty.to_ne_bytes());
+    v.extend_from_slice(payload);
+    v.resize(len.next_multiple_of(4), 0);
+    v
+}
+
+/// `NLMSG_ERROR` for request `seq` with `NETLINK_CAP_ACK` + extended ACK TLVs.
+fn error(seq: u32, errno: i32, text: Option<&str>, offset: Option<u32>) -> Vec<u8> {
+    let mut p = (-errno).to_ne_bytes().to_vec();
+    p.extend(
+        NlMsgHdr {
+            len: 40,
+            ty: ENTRY,
+            flags: NLM_F_REQUEST,
+            seq,
+            pid: 1234,
+        }
+        .to_bytes(),
+    );
+    if let Some(t) = text {
+        let mut z = t.as_bytes().to_vec();
+        z.push(0);
+        p.extend(attr(NLMSGERR_ATTR_MSG, &z));
+    }
+    if let Some(o) = offset {
+        p.extend(attr(NLMSGERR_ATTR_OFFS, &o.to_ne_bytes()));
+    }
+    msg(NLMSG_ERROR, NLM_F_CAPPED | NLM_F_ACK_TLVS, seq, &p)
+}
+
+fn done(seq: u32, flags: u16, errno: i32) -> Vec<u8> {
+    msg(
+        NLMSG_DONE,
+        NLM_F_MULTI | flags,
+        seq,
+        &(-errno).to_ne_bytes(),
+    )
+}
+
+fn entry(seq: u32, i: u8) -> Vec<u8> {
+    msg(ENTRY, NLM_F_MULTI, seq, &attr(1, &[b'k', i, 0]))
+}
+
+#[test]
+fn dump_spanning_datagrams_is_assembled_in_order() {
+    let (mut s, k) = fake();
+    // A stale answer to an earlier request, then 5 entries over 3 datagrams.
+    let mut d1 = msg(ENTRY, 0, 6, b"late");
+    d1.extend(entry(7, 0));
+    d1.extend(entry(7, 1));
+    k.send(&d1).unwrap();
+    k.send(&[entry(7, 2), entry(7, 3)].concat()).unwrap();
+    k.send(&[entry(7, 4), done(7, 0, 0)].concat()).unwrap();
+    let got = s.collect(7).expect("dump");
+    let keys: Vec<u8> = got.iter().map(|m| m.payload[5]).collect();
+    assert_eq!(keys, [0, 1, 2, 3, 4]);
+    assert!(got.iter().all(|m| m.hdr.seq == 7));
+    assert_eq!(s.last_done_flags() & NLM_F_DUMP_INTR, 0);
+}
+
+#[test]
+fn interrupted_dump_is_flagged_on_done() {
+    let (mut s, k) = fake();
+    k.send(&[entry(3, 0), done(3, NLM_F_DUMP_INTR, 0)].concat())
+        .unwrap();
+    assert_eq!(s.collect(3).expect("dump").len(), 1);
+    assert_ne!(s.last_done_flags() & NLM_F_DUMP_INTR, 0);
+}
+
+#[test]
+fn error_carries_errno_and_extended_ack() {
+    let (mut s, k) = fake();
+    k.send(&error(9, 2, Some("no such key"), Some(20))).unwrap();
+    match s.collect(9) {
+        Err(Error::Kernel {
+            errno, msg, offset, ..
+        }) => {
+            assert_eq!(errno, 2);
+            assert_eq!(msg.as_deref(), Some("no such key"));
+            assert_eq!(offset, Some(20));
+        }
+        other => panic!("want ENOENT with extack, got {other:?}"),
+    }
+}
+
+#[test]
+fn answers_before_the_ack_are_returned() {
+    let (mut s, k) = fake();
+    k.send(&[msg(ENTRY, 0, 4, b"value"), error(4, 0, None, None)].concat())
+        .unwrap();
+    let got = s.collect(4).expect("answers");
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].payload, b"value");
+}
+
+#[test]
+fn dump_ending_in_an_error_fails() {
+    // As the kernel's netlink-dumps selftest pins: a dump can end with DONE carrying
+    // an errno (e.g. ENOBUFS) instead of 0.
+    let (mut s, k) = fake();
+    k.send(&[entry(5, 0), done(5, 0, 105)].concat()).unwrap();
+    assert_eq!(s.collect(5).err().and_then(|e| e.errno()), Some(105));
+}
+
+#[test]
+fn overrun_is_reported() {
+    let (mut s, k) = fake();
+    k.send(&msg(NLMSG_OVERRUN, 0, 8, &[])).unwrap();
+    assert!(matches!(s.collect(8), Err(Error::Overrun)));
+    let enobufs = std::io::Error::from_raw_os_error(libc::ENOBUFS);
+    assert!(matches!(Error::from(enobufs), Error::Overrun));
+}
+
+#[test]
+fn oversized_datagram_is_reported_not_cut() {
+    let (mut s, k) = fake();
+    s.rx.truncate(1024);
+    k.send(&msg(ENTRY, 0, 1, &[7u8; 2000])).unwrap();
+    match s.recv_messages() {
+        Err(Error::Protocol(text)) => assert!(text.contains("2016-byte datagram"), "{text}"),
+        other => panic!("want a truncation error, got {other:?}"),
+    }
+    // The buffer grew: the same size now arrives whole.
+    k.send(&msg(ENTRY, 0, 2, &[7u8; 2000])).unwrap();
+    let got = s.recv_messages().expect("second datagram");
+    assert_eq!(got[0].payload.len(), 2000);
+}
+
+#[test]
+fn malformed_datagram_is_an_error() {
+    let (mut s, k) = fake();
+    let mut d = entry(1, 0);
+    d.extend([0xff; 6]);
+    k.send(&d).unwrap();
+    assert!(matches!(s.recv_messages(), Err(Error::Protocol(_))));
+}
