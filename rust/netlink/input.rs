@@ -22,7 +22,6 @@ pub(crate) enum Outcome {
     /// Finished: ACK if the request asked for one.
     Done,
     /// A dump was started: the dump ends with `NLMSG_DONE`, so no ACK now.
-    #[allow(dead_code)]
     DumpStarted,
 }
 
@@ -72,14 +71,12 @@ impl<'a> Request<'a> {
     }
 
     /// Uid of the sender.
-    #[allow(dead_code)]
     pub(crate) fn uid(&self) -> u32 {
         self.skb.uid()
     }
 
     /// Whether the sender has `CAP_NET_ADMIN` in the user namespace owning the family's
     /// network namespace (`netlink_net_capable`).
-    #[allow(dead_code)]
     pub(crate) fn net_admin(&self) -> bool {
         self.skb.net_capable(bindings::CAP_NET_ADMIN)
     }

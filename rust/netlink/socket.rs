@@ -102,13 +102,11 @@ impl<T: Handler> Registration<T> {
     }
 
     /// The handler state.
-    #[allow(dead_code)]
     pub(crate) fn state(&self) -> &Arc<T> {
         &self.state
     }
 
     /// A handle for sending through this socket.
-    #[allow(dead_code)]
     pub(crate) fn socket(&self) -> SocketRef<'_> {
         SocketRef {
             sk: self.sk,
@@ -190,44 +188,27 @@ impl<'a> SocketRef<'a> {
 
     /// Like [`SocketRef::broadcast`], from atomic context.
     pub(crate) fn broadcast_atomic(&self, skb: SkBuff, group: u32) -> Result {
-        // SAFETY: `sk` is live; `netlink_broadcast` consumes the skb in every case.
-        let r = unsafe {
-            bindings::netlink_broadcast(
-                self.sk.as_ptr(),
-                skb.into_raw(),
-                0,
-                group,
-                bindings::GFP_ATOMIC,
-            )
-        };
-        if r < 0 {
-            Err(Error::from_errno(r))
-        } else {
-            Ok(())
-        }
+        self.broadcast_gfp(skb, group, bindings::GFP_ATOMIC)
     }
 
     /// Whether any socket subscribes to `group` (1-based).
-    #[allow(dead_code)]
     pub(crate) fn has_listeners(&self, group: u32) -> bool {
         // SAFETY: `sk` is live (type invariant).
         unsafe { bindings::netlink_has_listeners(self.sk.as_ptr(), group) != 0 }
     }
 
     /// Multicasts `skb` to `group` (1-based). `ESRCH` means nobody listened; `ENOBUFS`
-    /// that at least one subscriber's queue was full (others still got it).
-    #[allow(dead_code)]
+    /// that delivery failed for a subscriber that set `NETLINK_BROADCAST_ERROR` (others
+    /// still got it).
     pub(crate) fn broadcast(&self, skb: SkBuff, group: u32) -> Result {
-        // SAFETY: `sk` is live; `netlink_broadcast` consumes the skb in every case.
-        let r = unsafe {
-            bindings::netlink_broadcast(
-                self.sk.as_ptr(),
-                skb.into_raw(),
-                0,
-                group,
-                bindings::GFP_KERNEL,
-            )
-        };
+        self.broadcast_gfp(skb, group, bindings::GFP_KERNEL)
+    }
+
+    fn broadcast_gfp(&self, skb: SkBuff, group: u32, gfp: bindings::gfp_t) -> Result {
+        // SAFETY: `sk` is live (type invariant); `netlink_broadcast` consumes the skb in
+        // every case, and we hand over ownership.
+        let r =
+            unsafe { bindings::netlink_broadcast(self.sk.as_ptr(), skb.into_raw(), 0, group, gfp) };
         if r < 0 {
             Err(Error::from_errno(r))
         } else {

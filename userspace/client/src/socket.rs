@@ -136,53 +136,30 @@ impl Socket {
         Ok(seq)
     }
 
-    /// Receives one datagram and returns its bytes. Uses `MSG_TRUNC` to learn a datagram's
-    /// real size: a datagram larger than the buffer grows the buffer and is reported, never
-    /// silently cut.
-    pub fn recv_datagram(&mut self) -> Result<&[u8], Error> {
-        let n = sys::recv(self.fd.as_raw_fd(), &mut self.rx, libc::MSG_TRUNC)?;
+    /// Receives one datagram with `flags` and returns its length. Uses `MSG_TRUNC` to
+    /// learn a datagram's real size: a datagram larger than the buffer grows the buffer
+    /// and is reported, never silently cut.
+    fn recv_into_buffer(&mut self, flags: i32) -> Result<usize, Error> {
+        let n = sys::recv(self.fd.as_raw_fd(), &mut self.rx, libc::MSG_TRUNC | flags)?;
         if n > self.rx.len() {
             self.rx.resize(n.next_power_of_two(), 0);
             return Err(Error::Protocol(format!(
                 "a {n}-byte datagram did not fit the receive buffer and was lost"
             )));
         }
+        Ok(n)
+    }
+
+    /// Receives one datagram and returns its bytes.
+    pub fn recv_datagram(&mut self) -> Result<&[u8], Error> {
+        let n = self.recv_into_buffer(0)?;
         Ok(&self.rx[..n])
     }
 
-    /// Like [`Socket::recv_messages`] but never blocks: `Ok(None)` when nothing is queued.
-    pub fn try_recv_messages(&mut self) -> Result<Option<Vec<Message>>, Error> {
-        let n = match sys::recv(
-            self.fd.as_raw_fd(),
-            &mut self.rx,
-            libc::MSG_TRUNC | libc::MSG_DONTWAIT,
-        ) {
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(None),
-            Err(e) => return Err(e.into()),
-        };
-        if n > self.rx.len() {
-            self.rx.resize(n.next_power_of_two(), 0);
-            return Err(Error::Protocol(format!(
-                "a {n}-byte datagram did not fit the receive buffer and was lost"
-            )));
-        }
+    /// Splits the first `n` bytes of the receive buffer into owned messages.
+    fn messages(&self, n: usize) -> Result<Vec<Message>, Error> {
         let mut it = MsgIter::new(&self.rx[..n]);
-        let msgs: Vec<Message> = it
-            .by_ref()
-            .map(|m| Message {
-                hdr: m.hdr,
-                payload: m.payload.to_vec(),
-            })
-            .collect();
-        Ok(Some(msgs))
-    }
-
-    /// Receives one datagram and splits it into messages.
-    pub fn recv_messages(&mut self) -> Result<Vec<Message>, Error> {
-        let data = self.recv_datagram()?;
-        let mut it = MsgIter::new(data);
-        let msgs: Vec<Message> = it
+        let msgs = it
             .by_ref()
             .map(|m| Message {
                 hdr: m.hdr,
@@ -195,6 +172,21 @@ impl Socket {
             ));
         }
         Ok(msgs)
+    }
+
+    /// Like [`Socket::recv_messages`] but never blocks: `Ok(None)` when nothing is queued.
+    pub fn try_recv_messages(&mut self) -> Result<Option<Vec<Message>>, Error> {
+        match self.recv_into_buffer(libc::MSG_DONTWAIT) {
+            Ok(n) => self.messages(n).map(Some),
+            Err(Error::Timeout) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Receives one datagram and splits it into messages.
+    pub fn recv_messages(&mut self) -> Result<Vec<Message>, Error> {
+        let n = self.recv_into_buffer(0)?;
+        self.messages(n)
     }
 
     /// Sends a request with `NLM_F_ACK` and collects the answers that carry its sequence
