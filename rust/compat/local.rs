@@ -25,5 +25,5 @@ mod generated;
 
 pub(crate) use generated::{
     init_net, net, netlink_sock, nl_table, nl_table_lock, pernet_operations,
-    register_pernet_subsys, sock, unregister_pernet_subsys,
+    register_pernet_subsys, sock, unregister_pernet_subsys, NETLINK_F_CAP_ACK, NETLINK_F_EXT_ACK,
 };

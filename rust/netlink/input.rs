@@ -11,9 +11,12 @@ use super::error::Failure;
 use super::reply::Replies;
 use super::skb::{InSkb, SkBuff};
 use super::socket::SocketRef;
-use crate::proto::attr::{NoSpace, Writer};
+use crate::proto::attr::{attr_space, NoSpace, Writer};
 use crate::proto::errno::EMSGSIZE;
-use crate::proto::wire::{align, MsgIter, NlMsgHdr, NLMSG_HDRLEN, NLM_F_ACK};
+use crate::proto::wire::{
+    align, MsgIter, NlMsgHdr, NLMSGERR_ATTR_MISS_TYPE, NLMSGERR_ATTR_MSG, NLMSGERR_ATTR_OFFS,
+    NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_CAPPED,
+};
 use kernel::bindings;
 use kernel::error::{code::EAGAIN, Result};
 
@@ -50,7 +53,7 @@ pub(crate) struct Request<'a> {
     nlh: *const u8,
     /// Where answers to this datagram accumulate.
     replies: &'a Replies<'a>,
-    /// Bytes of the datagram after this message.
+    /// Expected size of the answers after this request's (see [`answer_space`]).
     rest: usize,
 }
 
@@ -151,10 +154,32 @@ pub(crate) unsafe extern "C" fn input_trampoline<T: Handler>(skb: *mut bindings:
     receive(&skb, sock, handler);
 }
 
+/// Size of an ACK without extended ACK attributes: header, errno, the request's header.
+const ACK_SPACE: usize = NLMSG_HDRLEN + 4 + NLMSG_HDRLEN;
+
+/// What the answers to a request are expected to take, to size the batch's skbs: as much
+/// as the request (exact for echo) and, with `NLM_F_ACK`, an ACK.
+fn answer_space(hdr: &NlMsgHdr) -> (usize, usize) {
+    let ack = if hdr.flags & NLM_F_ACK != 0 {
+        ACK_SPACE
+    } else {
+        0
+    };
+    (align(hdr.len as usize), ack)
+}
+
 fn receive<T: Handler>(skb: &InSkb, sock: SocketRef<'_>, handler: Option<&T>) {
     let data = skb.data();
     let replies = Replies::new(sock, skb.portid());
+    // Expected answers to the requests not handled yet (headers only: a cheap walk).
+    let mut later = MsgIter::new(data)
+        .map(|m| answer_space(&m.hdr))
+        .fold(0usize, |sum, (data, ack)| {
+            sum.saturating_add(data).saturating_add(ack)
+        });
     for msg in MsgIter::new(data) {
+        let (answer, ack_space) = answer_space(&msg.hdr);
+        later = later.saturating_sub(answer.saturating_add(ack_space));
         let result = if !msg.hdr.is_family_request() {
             Ok(Outcome::Done)
         } else if let Some(h) = handler {
@@ -168,9 +193,7 @@ fn receive<T: Handler>(skb: &InSkb, sock: SocketRef<'_>, handler: Option<&T>) {
                 payload: msg.payload,
                 nlh,
                 replies: &replies,
-                rest: data
-                    .len()
-                    .saturating_sub(msg.offset.saturating_add(msg.hdr.len as usize)),
+                rest: later.saturating_add(ack_space),
             })
         } else {
             // The socket exists but its state is not published yet (module loading).
@@ -178,14 +201,17 @@ fn receive<T: Handler>(skb: &InSkb, sock: SocketRef<'_>, handler: Option<&T>) {
         };
         match result {
             Ok(Outcome::Done) if msg.hdr.flags & NLM_F_ACK != 0 => {
-                replies.flush();
-                ack(skb, msg.offset, 0, None)
+                ack(skb, &replies, msg.offset, later, 0, None)
             }
             Ok(_) => {}
-            Err(f) => {
-                replies.flush();
-                ack(skb, msg.offset, f.error.to_errno(), Some(&f))
-            }
+            Err(f) => ack(
+                skb,
+                &replies,
+                msg.offset,
+                later,
+                f.error.to_errno(),
+                Some(&f),
+            ),
         }
     }
     let lost = replies.finish();
@@ -194,45 +220,76 @@ fn receive<T: Handler>(skb: &InSkb, sock: SocketRef<'_>, handler: Option<&T>) {
     }
 }
 
-/// Sends `NLMSG_ERROR` for the message at `offset` through the core's `netlink_ack`, which
-/// honours `NETLINK_CAP_ACK` and `NETLINK_EXT_ACK` of the receiving socket.
-fn ack(skb: &InSkb, offset: usize, err: i32, failure: Option<&Failure>) {
+/// Answers the message at `offset` with `NLMSG_ERROR` (`err` 0 is an ACK), in the batch
+/// of answers, built exactly as the core's `netlink_ack` builds it: the request's header
+/// is echoed, its payload too for an error unless the sender set `NETLINK_CAP_ACK`
+/// (otherwise `NLM_F_CAPPED`), and with `NETLINK_EXT_ACK` the failure's message, the
+/// offending attribute's offset and a missing attribute's type follow as
+/// `NLMSGERR_ATTR_*` attributes (`NLM_F_ACK_TLVS`). `nlmsg_pid` is the requester's port.
+fn ack(
+    skb: &InSkb,
+    replies: &Replies<'_>,
+    offset: usize,
+    rest: usize,
+    err: i32,
+    failure: Option<&Failure>,
+) {
     let data = skb.data();
-    let Some(msg_bytes) = data.get(offset..) else {
+    let Some(msg) = data.get(offset..) else {
         return;
     };
-    let msg_len = NlMsgHdr::parse(msg_bytes).map_or(0, |h| h.len as usize);
-    let mut ext = bindings::netlink_ext_ack::default();
-    if let Some(f) = failure {
-        if let Some(text) = f.msg {
-            // `_msg` must be a C string: copy into the struct's own buffer, truncated and
-            // always NUL-terminated (the buffer is zeroed by `default`).
-            let room = ext._msg_buf.len().saturating_sub(1);
-            for (d, s) in ext._msg_buf.iter_mut().zip(text.bytes().take(room)) {
-                *d = s as _;
-            }
-            ext._msg = ext._msg_buf.as_ptr();
-        }
-        if let Some(attr) = f
-            .offset
-            .filter(|o| *o >= NLMSG_HDRLEN && *o < msg_len)
-            .and_then(|o| msg_bytes.get(o..))
-        {
-            // The core computes the reported offset from this pointer, which must point
-            // into the request: the filter above guarantees it.
-            ext.bad_attr = attr.as_ptr().cast();
-        }
-        ext.miss_type = f.missing.unwrap_or(0);
+    let Some(hdr) = NlMsgHdr::parse(msg) else {
+        return;
+    };
+    let len = (hdr.len as usize).min(msg.len());
+    let (Some(header), Some(payload)) = (msg.get(..NLMSG_HDRLEN), msg.get(NLMSG_HDRLEN..len))
+    else {
+        return;
+    };
+    let opts = skb.sender_ack_options();
+    let copy = err != 0 && !opts.cap;
+    let failure = failure.filter(|_| opts.ext);
+    let text = failure.and_then(|f| f.msg);
+    let (bad_attr, missing) = match failure {
+        Some(f) if err != 0 => (
+            f.offset
+                .filter(|o| *o >= NLMSG_HDRLEN && *o < len)
+                .and_then(|o| u32::try_from(o).ok()),
+            f.missing.filter(|t| *t != 0),
+        ),
+        _ => (None, None),
+    };
+    let tlvs = text.map_or(0, |t| attr_space(t.len() + 1))
+        + bad_attr.map_or(0, |_| attr_space(4))
+        + missing.map_or(0, |_| attr_space(4));
+    let mut flags = if copy { 0 } else { NLM_F_CAPPED };
+    if tlvs != 0 {
+        flags |= NLM_F_ACK_TLVS;
     }
-    // SAFETY: `skb` is the live input skb; the header pointer is inside its data (the
-    // walker only yields messages inside it); `ext` lives across the call and its
-    // `_msg` points into itself; `netlink_ack` copies what it needs.
-    unsafe {
-        bindings::netlink_ack(
-            skb.as_ptr(),
-            msg_bytes.as_ptr().cast_mut().cast(),
-            err,
-            &ext,
-        );
+    let size = NLMSG_HDRLEN + 4 + NLMSG_HDRLEN + if copy { align(payload.len()) } else { 0 } + tlvs;
+    // Without memory for it the answer is lost and counted, as one the requester's full
+    // queue refuses.
+    let built = replies.append(size, rest, |w| {
+        let m = w.begin_msg(NLMSG_ERROR, flags, hdr.seq, replies.portid())?;
+        w.put_bytes(&err.to_ne_bytes())?;
+        w.put_bytes(header)?;
+        if copy {
+            w.put_bytes(payload)?;
+            // The copy is padded like `nlmsg_append`: the padding counts in `nlmsg_len`.
+            w.put_bytes(&[])?;
+        }
+        if let Some(t) = text {
+            w.put_str(NLMSGERR_ATTR_MSG, t.as_bytes())?;
+        }
+        if let Some(o) = bad_attr {
+            w.put_u32(NLMSGERR_ATTR_OFFS, o)?;
+        }
+        if let Some(t) = missing {
+            w.put_u32(NLMSGERR_ATTR_MISS_TYPE, u32::from(t))?;
+        }
+        w.end_msg(m)
+    });
+    if built.is_err() {
+        replies.count_lost();
     }
 }

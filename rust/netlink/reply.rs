@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The answers to one input datagram, coalesced: as many messages per skb as fit.
+//! The answers to one input datagram (data answers, ACKs and errors), coalesced: as many
+//! messages per skb as fit.
 //!
 //! rtnetlink gives every answer its own skb, so a datagram of N requests costs the
 //! requester N `recvmsg` calls and the kernel N allocations. Here the answers accumulate
-//! in one pending skb, sized for the rest of the datagram, which is sent
+//! in one pending skb, sized for the answers expected to the rest of the datagram (the
+//! size of each request, plus an ACK where `NLM_F_ACK` asks for one), which is sent
 //! - when the next answer does not fit it;
-//! - before anything else is sent on the requester's behalf (an ACK or error, a
-//!   notification, the first part of a dump), so the requester sees everything in order;
+//! - before anything else is sent on the requester's behalf (a notification, the first
+//!   part of a dump), so the requester sees everything in order;
 //! - when the datagram has been walked.
 //!
 //! A datagram with one request gets one exactly-sized skb, as before: an oversized one
@@ -45,8 +47,7 @@ impl<'a> Replies<'a> {
     }
 
     /// Appends one message of at most `size` bytes (header included, aligned) written by
-    /// `f`. `rest` is how many bytes of the datagram follow the request: a good guess at
-    /// how much more will be answered.
+    /// `f`. `rest` is how many bytes of answers are expected after this one.
     pub(crate) fn append(
         &self,
         size: usize,
@@ -68,6 +69,11 @@ impl<'a> Replies<'a> {
         r.map_err(|NoSpace| Failure::new(err(EMSGSIZE), "reply does not fit its buffer"))
     }
 
+    /// The requester's port id.
+    pub(crate) fn portid(&self) -> u32 {
+        self.portid
+    }
+
     /// Sends what is pending: call before sending anything else for this datagram.
     pub(crate) fn flush(&self) {
         if let Some(skb) = self.pending.take() {
@@ -81,9 +87,14 @@ impl<'a> Replies<'a> {
         self.lost.get()
     }
 
+    /// Counts an answer that could not be delivered.
+    pub(crate) fn count_lost(&self) {
+        self.lost.set(self.lost.get().saturating_add(1));
+    }
+
     fn send(&self, skb: SkBuff) {
         if self.sock.unicast(skb, self.portid).is_err() {
-            self.lost.set(self.lost.get().saturating_add(1));
+            self.count_lost();
         }
     }
 }

@@ -6,6 +6,7 @@
 use crate::compat::ffi;
 use crate::proto::attr::{NoSpace, Writer};
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicUsize, Ordering};
 use kernel::bindings;
 use kernel::error::{code::ENOMEM, Result};
 
@@ -135,6 +136,15 @@ impl SkBuffMut<'_> {
     }
 }
 
+/// How a socket wants its ACKs (`setsockopt(SOL_NETLINK, ...)`).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct AckOptions {
+    /// `NETLINK_CAP_ACK`: errors do not echo the request's payload.
+    pub(crate) cap: bool,
+    /// `NETLINK_EXT_ACK`: extended ACK attributes (message, offset, missing type).
+    pub(crate) ext: bool,
+}
+
 /// `NETLINK_CB(skb)` must fit the skb's control buffer.
 const _: () = assert!(
     core::mem::size_of::<bindings::netlink_skb_parms>()
@@ -199,6 +209,26 @@ impl InSkb {
     /// sender may set to anything.
     pub(crate) fn portid(&self) -> u32 {
         self.cb().portid
+    }
+
+    /// The sending socket's `NETLINK_CAP_ACK` and `NETLINK_EXT_ACK` options, which shape
+    /// its ACKs (what the core's `netlink_ack` reads).
+    pub(crate) fn sender_ack_options(&self) -> AckOptions {
+        let sk = self.cb().sk.cast::<crate::compat::local::netlink_sock>();
+        if sk.is_null() {
+            return AckOptions::default();
+        }
+        // SAFETY: `NETLINK_CB(skb).sk` is the sending user socket, a `struct netlink_sock`
+        // (whose first member is its `struct sock`), held by `netlink_sendmsg` while our
+        // input callback runs. `flags` is an atomic bit field (`test_bit`/`set_bit`), so
+        // it is read atomically.
+        let flags =
+            unsafe { AtomicUsize::from_ptr((&raw mut (*sk).flags).cast()) }.load(Ordering::Relaxed);
+        let bit = |n: u32| flags & (1usize << n) != 0;
+        AckOptions {
+            cap: bit(crate::compat::local::NETLINK_F_CAP_ACK),
+            ext: bit(crate::compat::local::NETLINK_F_EXT_ACK),
+        }
     }
 
     /// The sender's uid, as seen from the initial user namespace.

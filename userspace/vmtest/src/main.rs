@@ -7,7 +7,8 @@ mod unload_race;
 use nlfam::proto::errno;
 use nlfam::proto::family::{msg, FAMILY_DEFAULT};
 use nlfam::proto::wire::{
-    ErrorMsg, NlMsgHdr, NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_REQUEST,
+    ErrorMsg, NlMsgHdr, NETLINK_CAP_ACK, NETLINK_EXT_ACK, NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_ACK,
+    NLM_F_ACK_TLVS, NLM_F_REQUEST,
 };
 use nlfam::{Error, Message, Socket};
 use std::io::Read;
@@ -172,6 +173,60 @@ fn ack(family: u32) -> Check {
     expect_silence(&mut s, "after the ACK")
 }
 
+/// ACKs and errors are the kernel's own format: the same request sent to rtnetlink
+/// (answered by the core's `netlink_ack`) and to the family gives the same bytes, but
+/// for each socket's port id, with and without `NETLINK_CAP_ACK`.
+fn ack_format(family: u32) -> Check {
+    let mut ours = open(family)?;
+    let mut route = Socket::open(0).map_err(|e| format!("NETLINK_ROUTE socket: {e}"))?;
+    // An unaligned payload: the echoed copy must be padded as `nlmsg_append` pads it.
+    let cases = [
+        (
+            "error (EOPNOTSUPP)",
+            frame(0x3ff, NLM_F_REQUEST, 500, 0, b"abcde"),
+        ),
+        (
+            "ACK of a non-request",
+            frame(0x3ff, NLM_F_ACK, 501, 0, b"abcde"),
+        ),
+    ];
+    for cap in [0, 1] {
+        for s in [&ours, &route] {
+            s.set_netlink_opt(NETLINK_EXT_ACK, 0)
+                .map_err(|e| e.to_string())?;
+            s.set_netlink_opt(NETLINK_CAP_ACK, cap)
+                .map_err(|e| e.to_string())?;
+        }
+        for (what, req) in &cases {
+            let mut answers = Vec::new();
+            for s in [&mut ours, &mut route] {
+                s.send_raw(req).map_err(|e| e.to_string())?;
+                let portid = s.portid();
+                let mut d = s.recv_datagram().map_err(|e| e.to_string())?.to_vec();
+                let h = NlMsgHdr::parse(&d).ok_or("short answer")?;
+                ensure!(
+                    h.pid == portid,
+                    "{what}: nlmsg_pid {} is not the requester's port {portid}",
+                    h.pid
+                );
+                d[12..16].fill(0);
+                answers.push(d);
+            }
+            ensure!(
+                answers[0] == answers[1],
+                "{what}, NETLINK_CAP_ACK={cap}: ours {:?} vs the core's {:?}",
+                answers[0],
+                answers[1]
+            );
+            eprintln!(
+                "# {what}, NETLINK_CAP_ACK={cap}: {} bytes, identical to rtnetlink's",
+                answers[0].len()
+            );
+        }
+    }
+    Ok(())
+}
+
 fn unknown_type(family: u32) -> Check {
     let mut s = open(family)?;
     let r = s.request(0x7f, 0, |w| w.put_bytes(b"?"));
@@ -254,7 +309,7 @@ fn batch(family: u32) -> Check {
     for i in 0..64u32 {
         d.extend(frame(
             msg::ECHO,
-            NLM_F_REQUEST,
+            NLM_F_REQUEST | NLM_F_ACK,
             1000 + i,
             0,
             &i.to_ne_bytes(),
@@ -262,22 +317,30 @@ fn batch(family: u32) -> Check {
     }
     s.send_raw(&d).map_err(|e| e.to_string())?;
     let (mut got, mut datagrams) = (Vec::new(), 0);
-    while got.len() < 64 {
+    while got.len() < 128 {
         got.extend(recv(&mut s)?);
         datagrams += 1;
     }
-    for (i, m) in got.iter().enumerate() {
+    for (i, pair) in got.chunks(2).enumerate() {
+        let seq = 1000 + i as u32;
         ensure!(
-            m.hdr.seq == 1000 + i as u32 && m.payload == (i as u32).to_ne_bytes(),
-            "answer {i} out of order: {m:?}"
+            pair[0].hdr.ty == msg::ECHO
+                && pair[0].hdr.seq == seq
+                && pair[0].payload == (i as u32).to_ne_bytes()
+                && pair[1].hdr.ty == NLMSG_ERROR
+                && pair[1].hdr.seq == seq,
+            "answers to request {i} out of order: {pair:?}"
         );
     }
-    // The answers to one datagram are coalesced into skbs sized for the whole batch.
+    // The answers to one datagram, ACKs included, are coalesced into skbs sized for the
+    // whole batch.
     ensure!(
         datagrams == 1,
-        "64 small answers came in {datagrams} datagrams, expected 1"
+        "64 echoes and their ACKs came in {datagrams} datagrams, expected 1"
     );
-    eprintln!("# 64 requests in one datagram answered in order, in one datagram");
+    eprintln!(
+        "# 64 requests with NLM_F_ACK in one datagram: 128 answers in order, in one datagram"
+    );
     expect_silence(&mut s, "after the batch")?;
 
     // An ACK or an error in the middle of a batch comes after the answers before it
@@ -1044,6 +1107,7 @@ fn main() -> ExitCode {
         Some("echo-sizes") => echo_sizes(family),
         Some("echo-portid") => echo_portid(family),
         Some("ack") => ack(family),
+        Some("ack-format") => ack_format(family),
         Some("unknown-type") => unknown_type(family),
         Some("malformed") => malformed(family),
         Some("batch") => batch(family),
@@ -1076,7 +1140,7 @@ fn usage() -> ExitCode {
     eprintln!(
         "usage: nlfam-vmtest CHECK [--family N] | nlfam-vmtest try OP [--family N]\n\
          \x20      nlfam-vmtest unload-race CYCLES KO [PARAMS]\n\
-         checks: echo-sizes echo-portid ack unknown-type malformed batch kv dump dump-10000\n\
+         checks: echo-sizes echo-portid ack ack-format unknown-type malformed batch kv dump dump-10000\n\
          dump-intr notify publish stats limits stress-kv flood unprivileged unprivileged-open hold\n\
          socket-errno"
     );
