@@ -175,14 +175,18 @@ impl<'a> Writer<'a> {
         self.len = self.len.min(len);
     }
 
+    /// Claims `n` bytes plus alignment padding. Only the padding is zeroed here: every
+    /// caller overwrites all `n` bytes it gets (zeroing them too would be one more pass
+    /// over every echoed or stored payload).
     fn reserve(&mut self, n: usize) -> Result<&mut [u8], NoSpace> {
         let start = self.len;
         let end = start.checked_add(align(n)).ok_or(NoSpace)?;
         let dst = self.buf.get_mut(start..end).ok_or(NoSpace)?;
-        dst.fill(0);
+        let (data, padding) = dst.split_at_mut(n);
+        padding.fill(0);
         self.len = end;
         self.pad = 0;
-        dst.get_mut(..n).ok_or(NoSpace)
+        Ok(data)
     }
 
     fn patch(&mut self, at: usize, bytes: &[u8]) {
@@ -264,7 +268,9 @@ impl<'a> Writer<'a> {
         let (h, p) = dst.split_at_mut(NLA_HDRLEN);
         h[..2].copy_from_slice(&len.to_ne_bytes());
         h[2..].copy_from_slice(&ty.to_ne_bytes());
-        p[..s.len()].copy_from_slice(s);
+        let (text, nul) = p.split_at_mut(s.len());
+        text.copy_from_slice(s);
+        nul.fill(0);
         Ok(())
     }
 
@@ -286,6 +292,31 @@ impl<'a> Writer<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The writer zeroes only padding and string terminators, relying on callers to
+    /// overwrite the rest: over a dirty buffer (an skb is not zeroed by its allocator
+    /// in every path) nothing stale may leak into what is sent.
+    #[test]
+    fn dirty_buffer_leaks_nothing() {
+        let mut clean = [0u8; 128];
+        let mut dirty = [0xaau8; 128];
+        let mut out = [0usize; 2];
+        for (i, buf) in [&mut clean[..], &mut dirty[..]].into_iter().enumerate() {
+            let mut w = Writer::new(buf);
+            let m = w.begin_msg(0x10, 1, 2, 3).unwrap();
+            w.put_str(1, b"abc").unwrap();
+            w.put_str(1, b"abcd").unwrap();
+            w.put_attr(2, &[1, 2, 3, 4, 5]).unwrap();
+            let n = w.begin_nest(3).unwrap();
+            w.put_u8(4, 9).unwrap();
+            w.end_nest(n).unwrap();
+            w.put_bytes(&[7; 3]).unwrap();
+            w.end_msg(m).unwrap();
+            out[i] = w.len();
+        }
+        assert_eq!(out[0], out[1]);
+        assert_eq!(clean[..out[0]], dirty[..out[1]]);
+    }
     use crate::proto::wire::MsgIter;
     use std::vec::Vec;
 
