@@ -3,7 +3,7 @@
 //! KV_SET, KV_GET (one key, or the whole store with `NLM_F_DUMP`) and KV_DEL, with change
 //! notifications on the KV group.
 
-use super::store::{to_kvec, Key};
+use super::store::{to_kvec, Key, Walk};
 use super::Family;
 use crate::netlink::{err, DumpSink, Dumper, Failure, Outcome, Request, SkBuff};
 use crate::proto::attr::{attr_space, NoSpace, Writer};
@@ -72,7 +72,7 @@ pub(crate) fn set(f: &Family, req: &Request<'_>) -> Result<Outcome, Failure> {
         return Err(Failure::new(err(EMSGSIZE), "value longer than max_value_len").at(at));
     }
     // Allocate before taking the lock.
-    let (key_buf, value_buf) = (Key(to_kvec(k)?), to_kvec(v)?);
+    let (key_buf, value_buf) = (Key::new(k)?, to_kvec(v)?);
     let mut store = f.store.lock();
     store.set(key_buf, value_buf, req.hdr().flags, f.limits.max_entries)?;
     notify(f, req, msg::KV_SET, k, Some(v));
@@ -83,7 +83,7 @@ pub(crate) fn del(f: &Family, req: &Request<'_>) -> Result<Outcome, Failure> {
     f.require_admin(req, "CAP_NET_ADMIN is required to change the store")?;
     let p = parse(&POLICY_KEY_ONLY, req.payload(), NLMSG_HDRLEN)?;
     let k = key(f, &p)?;
-    let key_buf = Key(to_kvec(k)?);
+    let key_buf = Key::new(k)?;
     let mut store = f.store.lock();
     store.del(&key_buf)?;
     notify(f, req, msg::KV_DEL, k, None);
@@ -108,7 +108,7 @@ pub(crate) fn get(f: &Family, req: &Request<'_>) -> Result<Outcome, Failure> {
         return Ok(Outcome::DumpStarted);
     }
     let k = key(f, &p)?;
-    let key_buf = Key(to_kvec(k)?);
+    let key_buf = Key::new(k)?;
     let store = f.store.lock();
     let v = store
         .get(&key_buf)
@@ -131,23 +131,21 @@ impl Dumper for Family {
     fn dump(&self, cursor: &mut StoreCursor, sink: &mut DumpSink<'_>) -> Result<bool, Failure> {
         let mut store = self.store.lock();
         sink.set_generation(store.generation());
-        // The key of the last entry that fit; copied per entry because the tree's borrow
-        // ends with each step of the walk.
-        let mut last: Option<Result<KVec<u8>>> = None;
-        let more = store.walk_from(cursor.last.as_ref(), |k, v| {
-            let fits = sink.entry(msg::KV_SET, entry_space(k.len(), v.len()), |w| {
+        let walk = store.walk_from(cursor.last.as_ref(), |k, v| {
+            sink.entry(msg::KV_SET, entry_space(k.len(), v.len()), |w| {
                 put_entry(w, k, Some(v))
-            });
-            if fits.is_err() {
-                return false;
-            }
-            last = Some(to_kvec(k));
-            true
-        });
+            })
+            .is_ok()
+        })?;
         drop(store);
-        if let Some(k) = last {
-            cursor.last = Some(Key(k?));
+        match walk {
+            Walk::Finished => Ok(false),
+            Walk::Stopped(last) => {
+                if last.is_some() {
+                    cursor.last = last;
+                }
+                Ok(true)
+            }
         }
-        Ok(more)
     }
 }

@@ -6,17 +6,50 @@
 
 use kernel::error::code::{EEXIST, ENOENT, ENOSPC};
 use kernel::prelude::*;
-use kernel::rbtree::RBTree;
+use kernel::rbtree::{Entry, RBTree, RBTreeNodeReservation};
 
 use crate::netlink::Failure;
 use crate::proto::wire::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE};
 
+/// Keys up to this long live inside the tree node: storing one, or looking one up, then
+/// allocates nothing.
+const INLINE_KEY: usize = 40;
+
 /// A key: bytes ordered lexicographically.
-pub(crate) struct Key(pub(crate) KVec<u8>);
+pub(crate) enum Key {
+    /// A short key, in place (`len` bytes of `bytes`).
+    Inline { len: u8, bytes: [u8; INLINE_KEY] },
+    /// A longer one.
+    Heap(KVec<u8>),
+}
+
+impl Key {
+    /// A copy of `k`; allocates only for keys longer than [`INLINE_KEY`].
+    pub(crate) fn new(k: &[u8]) -> Result<Self> {
+        match u8::try_from(k.len()) {
+            Ok(len) if k.len() <= INLINE_KEY => {
+                let mut bytes = [0u8; INLINE_KEY];
+                bytes
+                    .get_mut(..k.len())
+                    .ok_or(kernel::error::code::EINVAL)?
+                    .copy_from_slice(k);
+                Ok(Key::Inline { len, bytes })
+            }
+            _ => Ok(Key::Heap(to_kvec(k)?)),
+        }
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        match self {
+            Key::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or(&[]),
+            Key::Heap(v) => v.as_slice(),
+        }
+    }
+}
 
 impl PartialEq for Key {
     fn eq(&self, other: &Self) -> bool {
-        self.0.as_slice() == other.0.as_slice()
+        self.as_bytes() == other.as_bytes()
     }
 }
 impl Eq for Key {}
@@ -27,7 +60,7 @@ impl PartialOrd for Key {
 }
 impl Ord for Key {
     fn cmp(&self, other: &Self) -> core::cmp::Ordering {
-        self.0.as_slice().cmp(other.0.as_slice())
+        self.as_bytes().cmp(other.as_bytes())
     }
 }
 
@@ -36,6 +69,14 @@ pub(crate) fn to_kvec(bytes: &[u8]) -> Result<KVec<u8>> {
     let mut v = KVec::with_capacity(bytes.len(), GFP_KERNEL)?;
     v.extend_from_slice(bytes, GFP_KERNEL)?;
     Ok(v)
+}
+
+/// How a [`Store::walk_from`] ended.
+pub(crate) enum Walk {
+    /// Every entry was walked.
+    Finished,
+    /// Stopped with entries left; the last key accepted, if any.
+    Stopped(Option<Key>),
 }
 
 pub(crate) struct Store {
@@ -68,6 +109,7 @@ impl Store {
 
     /// SET with rtnetlink's flag semantics: `NLM_F_EXCL` refuses an existing key,
     /// `NLM_F_REPLACE` allows overwriting one, `NLM_F_CREATE` allows creating a missing one.
+    /// One walk of the tree; a node is allocated only for a new key.
     pub(crate) fn set(
         &mut self,
         key: Key,
@@ -75,37 +117,36 @@ impl Store {
         flags: u16,
         max_entries: usize,
     ) -> Result<(), Failure> {
-        let exists = self.map.get(&key).is_some();
-        if exists {
-            if flags & NLM_F_EXCL != 0 {
-                return Err(Failure::new(EEXIST, "key exists and NLM_F_EXCL was given"));
+        match self.map.entry(key) {
+            Entry::Occupied(mut entry) => {
+                if flags & NLM_F_EXCL != 0 {
+                    return Err(Failure::new(EEXIST, "key exists and NLM_F_EXCL was given"));
+                }
+                if flags & NLM_F_REPLACE == 0 {
+                    return Err(Failure::new(
+                        EEXIST,
+                        "key exists; NLM_F_REPLACE overwrites it",
+                    ));
+                }
+                *entry.get_mut() = value;
             }
-            if flags & NLM_F_REPLACE == 0 {
-                return Err(Failure::new(
-                    EEXIST,
-                    "key exists; NLM_F_REPLACE overwrites it",
-                ));
+            Entry::Vacant(entry) => {
+                if flags & NLM_F_CREATE == 0 {
+                    return Err(Failure::new(
+                        ENOENT,
+                        "key does not exist; NLM_F_CREATE creates it",
+                    ));
+                }
+                if self.len >= max_entries {
+                    return Err(Failure::new(
+                        ENOSPC,
+                        "store is full (module parameter max_entries)",
+                    ));
+                }
+                entry.insert(value, RBTreeNodeReservation::new(GFP_KERNEL)?);
+                self.len += 1;
             }
-            if let Some(v) = self.map.get_mut(&key) {
-                *v = value;
-            }
-            self.generation = self.generation.wrapping_add(1);
-            return Ok(());
         }
-        if flags & NLM_F_CREATE == 0 {
-            return Err(Failure::new(
-                ENOENT,
-                "key does not exist; NLM_F_CREATE creates it",
-            ));
-        }
-        if self.len >= max_entries {
-            return Err(Failure::new(
-                ENOSPC,
-                "store is full (module parameter max_entries)",
-            ));
-        }
-        self.map.try_create_and_insert(key, value, GFP_KERNEL)?;
-        self.len += 1;
         self.generation = self.generation.wrapping_add(1);
         Ok(())
     }
@@ -122,12 +163,14 @@ impl Store {
     }
 
     /// Calls `f` on entries in key order, starting after `after` (or at the first), until
-    /// `f` returns `false`. Returns `true` when `f` stopped early with entries left.
+    /// `f` returns `false`. When it stopped early with entries left, returns `Stopped`
+    /// with a copy of the last key `f` accepted (none if it accepted none): where the next
+    /// walk resumes. Only that one key is copied, however many entries are walked.
     pub(crate) fn walk_from(
         &mut self,
         after: Option<&Key>,
         mut f: impl FnMut(&[u8], &[u8]) -> bool,
-    ) -> bool {
+    ) -> Result<Walk> {
         let mut cursor = match after {
             Some(k) => self.map.cursor_lower_bound(k),
             None => self.map.cursor_front(),
@@ -138,13 +181,19 @@ impl Store {
                 cursor = cursor.and_then(|c| c.move_next());
             }
         }
+        let mut accepted = false;
         while let Some(c) = cursor {
             let (k, v) = c.current();
-            if !f(k.0.as_slice(), v.as_slice()) {
-                return true;
+            if !f(k.as_bytes(), v.as_slice()) {
+                let last = match c.peek_prev() {
+                    Some((k, _)) if accepted => Some(Key::new(k.as_bytes())?),
+                    _ => None,
+                };
+                return Ok(Walk::Stopped(last));
             }
+            accepted = true;
             cursor = c.move_next();
         }
-        false
+        Ok(Walk::Finished)
     }
 }
