@@ -51,7 +51,9 @@ module:
 	  [ -z "$$out" ] || echo "$$out"; \
 	  [ $$rc -eq 0 ] || exit $$rc; \
 	  if grep -q '^warning' <<<"$$out"; then echo "error: the module build warned (see above)" >&2; exit 1; fi; \
-	  echo "    built rust/nlfam.ko against $$(basename $$kdir)"
+	  echo "    built rust/nlfam.ko against $$(basename $$kdir)" && \
+	  $(MAKE) -s -C bench/c-reference KDIR="$$kdir" modules >/dev/null && \
+	  echo "    built bench/c-reference/nlfam_c.ko (C reference: benchmarks, tests/ebusy.sh)"
 
 userspace:
 	@cd $(USERSPACE) && $(CARGO) build --release --quiet --workspace --bins
