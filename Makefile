@@ -35,6 +35,7 @@ help:
 	@echo "  make host-test  host tests only; make vm-test: the QEMU suite only"
 	@echo "  make fuzz       in-VM fuzzer on the plain kernel (FUZZ_MESSAGES=, FUZZ_SEED=)"
 	@echo "  make stress     unload race, store stress, multicast flood on the debug kernel (STRESS_CYCLES=)"
+	@echo "  make bench      Rust module vs C module vs floor, one VM run (BENCH_SAMPLES=, BENCH_QUICK=1)"
 
 setup:
 	@scripts/setup
@@ -82,6 +83,12 @@ stress: setup
 	@$(MAKE) -s FLAVOR=$(TEST_FLAVOR) kernel module userspace
 	@STRESS_CYCLES=$${STRESS_CYCLES:-1000} NLFAM_TEST_TIMEOUT=$${NLFAM_TEST_TIMEOUT:-86400} NLFAM_VM_TIMEOUT=$${NLFAM_VM_TIMEOUT:-86400} \
 	  NLFAM_RESULTS=stress scripts/test --vm-only --kernel "$$(scripts/build-kernel $(TEST_FLAVOR))" unload_race.sh stress_kv.sh flood.sh
+
+# Benchmarks: Rust module vs bench/c-reference vs the send-to-self floor, in one boot of the
+# plain kernel; tables in bench/results/latest.md (scripts/bench --help for the knobs).
+.PHONY: bench
+bench: setup
+	@scripts/bench
 
 clean:
 	-@kdir=$$(scripts/build-kernel $(FLAVOR) 2>/dev/null) && $(MAKE) -s -C "$$kdir" M=$(CURDIR) clean

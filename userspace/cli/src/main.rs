@@ -91,6 +91,24 @@ enum Command {
         #[arg(long)]
         heartbeat_ms: u32,
     },
+    /// Benchmark the loaded module: echo and the send-to-self floor (0 B to 64 KiB),
+    /// batched echo, multicast fan-out, dumps, SET and GET; mean and 95% interval per row.
+    ///
+    /// Runs against whatever module serves --family now (one label, no ratios; `make bench`
+    /// compares the Rust and C modules in a VM). The dump, SET and GET rows fill the store
+    /// (it must be empty) up to 1M entries and delete them afterwards; rows beyond the
+    /// module's max_entries are skipped (load it with max_entries=1100000 for all of them).
+    /// The floor sends to the socket's own port id, which needs CAP_NET_ADMIN.
+    #[command(
+        after_help = "Examples:\n  nlfam bench --quick\n  nlfam bench --rows echo,floor --samples 10\n  nlfam bench --rows dump/1k,kv --json > raw.json"
+    )]
+    Bench {
+        /// Samples per row.
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        samples: u32,
+        #[command(flatten)]
+        plan: nlfam_bench::PlanArgs,
+    },
     /// Subscribe to multicast groups and print every event until interrupted
     /// (1 = key-value changes, 2 = heartbeat, 3-32 = published).
     #[command(alias = "listen")]
@@ -137,6 +155,19 @@ fn run(cli: Cli) -> Result<(), Error> {
     let json = cli.json;
     match cli.command {
         Command::Ls { all } => return ls::run(json, all),
+        Command::Bench { samples, plan } => {
+            // The check of `open` (module loaded, readable error) first; the benchmark opens
+            // its own sockets.
+            drop(open(cli.family)?);
+            let raw = nlfam_bench::bench_loaded(cli.family, samples as usize, &plan)?;
+            if json {
+                println!("{raw}");
+            } else {
+                let data = nlfam_bench::report::Data::parse(&raw).map_err(nlfam_bench::usage)?;
+                print!("{}", data.markdown());
+            }
+            return Ok(());
+        }
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(shell, &mut Cli::command(), "nlfam", &mut std::io::stdout());
@@ -227,7 +258,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
         }
         Command::Publish { group, payload } => sock.publish(group, payload.as_bytes())?,
-        Command::Ls { .. } | Command::Completions { .. } => {}
+        Command::Ls { .. } | Command::Completions { .. } | Command::Bench { .. } => {}
         Command::Config { heartbeat_ms } => {
             let (period, sent) = sock.config(heartbeat_ms)?;
             if json {
@@ -435,6 +466,7 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         for cmd in [
             "echo", "set", "get", "del", "dump", "publish", "stats", "monitor", "ls", "config",
+            "bench",
         ] {
             assert!(text.contains(cmd), "bash completion lacks {cmd}");
         }
@@ -446,5 +478,41 @@ mod tests {
         assert!(Cli::try_parse_from(["nlfam", "--family", "32", "stats"]).is_err());
         assert!(Cli::try_parse_from(["nlfam", "--family", "31", "stats"]).is_ok());
         assert!(Cli::try_parse_from(["nlfam", "publish", "--group", "2", "x"]).is_err());
+    }
+
+    #[test]
+    fn bench_options() {
+        let cli = Cli::try_parse_from([
+            "nlfam",
+            "bench",
+            "--samples",
+            "3",
+            "--rows",
+            "echo,dump/1k",
+            "--quick",
+        ])
+        .unwrap();
+        let Command::Bench { samples, plan } = cli.command else {
+            panic!("not bench");
+        };
+        assert_eq!(samples, 3);
+        let ids: Vec<String> = plan.plan().unwrap().rows().iter().map(|r| r.id()).collect();
+        assert_eq!(
+            ids,
+            [
+                "echo/0B",
+                "echo/64B",
+                "echo/1KiB",
+                "echo/16KiB",
+                "echo/64KiB",
+                "dump/1k"
+            ]
+        );
+        assert!(Cli::try_parse_from(["nlfam", "bench", "--samples", "0"]).is_err());
+        let cli = Cli::try_parse_from(["nlfam", "bench", "--rows", "nonsense"]).unwrap();
+        let Command::Bench { plan, .. } = cli.command else {
+            panic!("not bench");
+        };
+        assert!(plan.plan().is_err());
     }
 }
