@@ -68,6 +68,24 @@ impl Sample {
     }
 }
 
+/// Repeats `op`, which returns how many operations it did, until `dur` has passed: one
+/// sample, timed from the first call to the end of the last.
+fn timed(dur: Duration, mut op: impl FnMut() -> Result<u64, Error>) -> Result<Sample, Error> {
+    let start = Instant::now();
+    let mut ops = 0u64;
+    loop {
+        ops += op()?;
+        let elapsed = start.elapsed();
+        if elapsed >= dur {
+            return Ok(Sample {
+                ops,
+                ns: elapsed.as_nanos() as u64,
+                ..Sample::default()
+            });
+        }
+    }
+}
+
 fn wrong(what: String) -> Error {
     Error::Protocol(format!("wrong answer: {what}"))
 }
@@ -328,10 +346,7 @@ impl Bench {
             }
             w.len()
         };
-        let start = Instant::now();
-        let mut ops = 0u64;
-        let mut now;
-        loop {
+        timed(dur, || {
             let first = self.seq.wrapping_add(1);
             for &off in &offsets {
                 let seq = self.next_seq();
@@ -356,16 +371,7 @@ impl Bench {
                     return Err(wrong("a malformed datagram in a batch's answers".into()));
                 }
             }
-            ops += BATCH as u64;
-            now = Instant::now();
-            if now - start >= dur {
-                break;
-            }
-        }
-        Ok(Sample {
-            ops,
-            ns: (now - start).as_nanos() as u64,
-            ..Sample::default()
+            Ok(BATCH as u64)
         })
     }
 
@@ -606,10 +612,7 @@ impl Bench {
         let n = self.filled;
         let mut k = [0u8; KEY_LEN];
         let mut v = [0u8; VALUE_LEN];
-        let start = Instant::now();
-        let mut ops = 0u64;
-        let mut now;
-        loop {
+        timed(dur, || {
             let seq = self.next_seq();
             let len = {
                 let mut w = Writer::new(&mut self.tx);
@@ -684,16 +687,7 @@ impl Bench {
                     "dump returned {i} entries, the store holds {n}"
                 )));
             }
-            ops += n;
-            now = Instant::now();
-            if now - start >= dur {
-                break;
-            }
-        }
-        Ok(Sample {
-            ops,
-            ns: (now - start).as_nanos() as u64,
-            ..Sample::default()
+            Ok(n)
         })
     }
 
@@ -702,10 +696,7 @@ impl Bench {
     fn set(&mut self, dur: Duration) -> Result<Sample, Error> {
         let mut k = [0u8; KEY_LEN];
         let mut v = [0u8; VALUE_LEN];
-        let start = Instant::now();
-        let mut ops = 0u64;
-        let mut now;
-        loop {
+        timed(dur, || {
             let i = self.random_below(self.filled);
             key(i, &mut k);
             value(i, &mut v);
@@ -735,16 +726,7 @@ impl Bench {
             if !ok {
                 return Err(self.unexpected(n, "the ACK of a SET", seq));
             }
-            ops += 1;
-            now = Instant::now();
-            if now - start >= dur {
-                break;
-            }
-        }
-        Ok(Sample {
-            ops,
-            ns: (now - start).as_nanos() as u64,
-            ..Sample::default()
+            Ok(1)
         })
     }
 
@@ -753,10 +735,7 @@ impl Bench {
     fn get(&mut self, dur: Duration) -> Result<Sample, Error> {
         let mut k = [0u8; KEY_LEN];
         let mut v = [0u8; VALUE_LEN];
-        let start = Instant::now();
-        let mut ops = 0u64;
-        let mut now;
-        loop {
+        timed(dur, || {
             let i = self.random_below(self.filled);
             key(i, &mut k);
             value(i, &mut v);
@@ -794,16 +773,7 @@ impl Bench {
                     gv.map(String::from_utf8_lossy)
                 )));
             }
-            ops += 1;
-            now = Instant::now();
-            if now - start >= dur {
-                break;
-            }
-        }
-        Ok(Sample {
-            ops,
-            ns: (now - start).as_nanos() as u64,
-            ..Sample::default()
+            Ok(1)
         })
     }
 }
