@@ -4,6 +4,8 @@
 # runs as an unprivileged user. Afterwards the module still answers, the store matches
 # the model, and the kernel log is clean (checked by tests/run after every test).
 # Replay a failure with FUZZ_SEED=<seed> FUZZ_MESSAGES=<n> make fuzz.
+# The debug kernel under TCG takes a million messages in about 7 minutes:
+# timeout: 2400
 . "$(dirname "$0")/lib.sh"
 FUZZ=$BIN/nlfam-fuzz
 messages=${FUZZ_MESSAGES:-1000000}

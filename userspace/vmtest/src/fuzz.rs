@@ -1,12 +1,13 @@
 //! `nlfam-fuzz`: a seeded, reproducible netlink fuzzer for the nlfam module, run inside
 //! the VM (syzkaller's protocol list stops at 22, so families 23-31 are never fuzzed).
 //!
-//! Every datagram holds 1-8 messages, each either structured from the protocol (valid
-//! headers, random flags and types, attribute trees with nests, wrong lengths,
-//! truncation, oversize) or a byte mutation of a valid frame; datagrams rotate over
-//! several sockets and interleave dumps. Alongside, "model" requests (SET/DEL on keys
-//! `m-*`, always with `NLM_F_ACK`) are tracked: at the end the store must hold exactly
-//! what the accepted ones imply, and the module must still answer.
+//! Every datagram holds 1-64 messages (mostly 8 or more), each either structured from the
+//! protocol (valid headers, random flags and types, attribute trees with nests, wrong
+//! lengths, truncation, oversize) or a byte mutation of a valid frame; a message whose
+//! header length is wrong goes last (one per datagram), so the kernel walks every message
+//! counted. Datagrams rotate over several sockets and interleave dumps. Alongside, "model"
+//! requests (SET/DEL on keys `m-*`, always with `NLM_F_ACK`) are tracked: at the end the
+//! store must hold exactly what the accepted ones imply, and the module must still answer.
 //!
 //!   nlfam-fuzz [--messages N] [--seed S] [--family F] [--sockets K] [--no-model]
 //!
@@ -173,6 +174,29 @@ fn mutated(r: &mut Rng, seq: u32) -> Vec<u8> {
     m
 }
 
+/// Datagrams stay below the default socket send buffer (`wmem_default`, 208 KiB), so the
+/// socket layer refuses only the ones a single oversize message makes too large.
+const MAX_DATAGRAM: usize = 128 << 10;
+
+/// How many messages the next datagram holds: mostly 8-64, which the kernel walks in one
+/// `netlink_rcv_skb`-style pass answering into shared skbs; sometimes 1-7.
+fn batch_len(r: &mut Rng) -> u64 {
+    if r.chance(25) {
+        1 + r.below(7)
+    } else {
+        8 + r.below(57)
+    }
+}
+
+/// Whether the kernel's walk ends at this message or is misaligned after it: its header
+/// length, aligned, is not the bytes it occupies (truncated, lied about, or zero).
+fn ends_walk(m: &[u8]) -> bool {
+    let Some(len) = m.get(0..4).and_then(|b| b.try_into().ok()).map(u32::from_ne_bytes) else {
+        return true;
+    };
+    (len as usize).next_multiple_of(4) != m.len()
+}
+
 enum ModelOp {
     Set(String, Vec<u8>),
     Del(String),
@@ -267,49 +291,64 @@ fn run(
         let i = r.below(socks.len() as u64) as usize;
         let first_seq = seq;
         let mut dgram = Vec::new();
-        for k in 0..1 + r.below(8) {
+        let mut count = 0u64;
+        // A message whose header length is not its real length ends the kernel's walk (or
+        // derails it): one such message goes last, so every message counted was walked.
+        let mut tail = None;
+        for k in 0..batch_len(&mut r) {
             seq = seq.wrapping_add(1);
-            // Tracked requests go first in their datagram: a malformed message earlier in
-            // it would end the kernel's walk before them (netlink_rcv_skb semantics).
-            let m = match r.below(10) {
-                0..=5 => structured(&mut r, seq),
-                6..=7 => mutated(&mut r, seq),
-                8 if with_model && k == 0 => {
-                    let key = format!("m-{}", r.below(64));
-                    if r.chance(70) {
-                        let value = r.some_bytes(32);
-                        let mut body = attr_bytes(attr::KEY, format!("{key}\0").as_bytes());
-                        body.extend(attr_bytes(attr::VALUE, &value));
-                        pending[i].insert(seq, ModelOp::Set(key, value));
-                        frame(
-                            msg::KV_SET,
-                            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE,
-                            seq,
-                            &body,
-                        )
-                    } else {
-                        pending[i].insert(seq, ModelOp::Del(key.clone()));
-                        frame(
-                            msg::KV_DEL,
-                            NLM_F_REQUEST | NLM_F_ACK,
-                            seq,
-                            &attr_bytes(attr::KEY, format!("{key}\0").as_bytes()),
-                        )
-                    }
+            let m = if k == 0 && with_model && r.chance(40) {
+                // Tracked requests go first in their datagram, so that no mutated message
+                // before them can carry their sequence number.
+                let key = format!("m-{}", r.below(64));
+                if r.chance(70) {
+                    let value = r.some_bytes(32);
+                    let mut body = attr_bytes(attr::KEY, format!("{key}\0").as_bytes());
+                    body.extend(attr_bytes(attr::VALUE, &value));
+                    pending[i].insert(seq, ModelOp::Set(key, value));
+                    frame(
+                        msg::KV_SET,
+                        NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE,
+                        seq,
+                        &body,
+                    )
+                } else {
+                    pending[i].insert(seq, ModelOp::Del(key.clone()));
+                    frame(
+                        msg::KV_DEL,
+                        NLM_F_REQUEST | NLM_F_ACK,
+                        seq,
+                        &attr_bytes(attr::KEY, format!("{key}\0").as_bytes()),
+                    )
                 }
-                _ => frame(msg::KV_GET, NLM_F_REQUEST | NLM_F_DUMP, seq, &[]),
+            } else {
+                match r.below(20) {
+                    0..=13 => structured(&mut r, seq),
+                    14..=18 => mutated(&mut r, seq),
+                    _ => frame(msg::KV_GET, NLM_F_REQUEST | NLM_F_DUMP, seq, &[]),
+                }
             };
-            c.sent += 1;
-            let truncated_tail = !m.len().is_multiple_of(4);
-            dgram.extend(m);
-            // A message that is not padded ends the datagram (the next would be misaligned).
-            if truncated_tail {
+            if ends_walk(&m) {
+                // Further ones are dropped unsent.
+                tail.get_or_insert(m);
+                continue;
+            }
+            if !dgram.is_empty() && dgram.len() + m.len() > MAX_DATAGRAM {
                 break;
+            }
+            dgram.extend(m);
+            count += 1;
+        }
+        if let Some(m) = tail {
+            if dgram.is_empty() || dgram.len() + m.len() <= MAX_DATAGRAM {
+                dgram.extend(m);
+                count += 1;
             }
         }
         c.datagrams += 1;
         match socks[i].send_raw(&dgram) {
-            Ok(()) => {}
+            // Only datagrams the socket layer took count: their messages reached the module.
+            Ok(()) => c.sent += count,
             // A socket whose dump is still in flight or whose queue is full may refuse, and
             // an oversized datagram exceeds the send buffer: the socket layer's answers.
             Err(e)
