@@ -191,7 +191,11 @@ fn batch_len(r: &mut Rng) -> u64 {
 /// Whether the kernel's walk ends at this message or is misaligned after it: its header
 /// length, aligned, is not the bytes it occupies (truncated, lied about, or zero).
 fn ends_walk(m: &[u8]) -> bool {
-    let Some(len) = m.get(0..4).and_then(|b| b.try_into().ok()).map(u32::from_ne_bytes) else {
+    let Some(len) = m
+        .get(0..4)
+        .and_then(|b| b.try_into().ok())
+        .map(u32::from_ne_bytes)
+    else {
         return true;
     };
     (len as usize).next_multiple_of(4) != m.len()
