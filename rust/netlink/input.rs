@@ -125,7 +125,10 @@ impl<'a> Request<'a> {
         f: impl FnOnce(&mut Writer<'_>) -> Result<(), NoSpace>,
     ) -> Result<(), Failure> {
         // Header plus payload, padded: what the writer reserves.
-        let total = align(size.checked_add(NLMSG_HDRLEN).ok_or(err(EMSGSIZE))?);
+        let total = align(
+            size.checked_add(NLMSG_HDRLEN)
+                .ok_or_else(|| err(EMSGSIZE))?,
+        );
         self.replies.append(total, self.rest, |w| {
             let m = w.begin_msg(ty, flags, self.hdr.seq, 0)?;
             f(w)?;

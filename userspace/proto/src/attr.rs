@@ -178,6 +178,7 @@ impl<'a> Writer<'a> {
     /// Claims `n` bytes plus alignment padding. Only the padding is zeroed here: every
     /// caller overwrites all `n` bytes it gets (zeroing them too would be one more pass
     /// over every echoed or stored payload).
+    #[inline]
     fn reserve(&mut self, n: usize) -> Result<&mut [u8], NoSpace> {
         let start = self.len;
         let end = start.checked_add(align(n)).ok_or(NoSpace)?;
@@ -189,6 +190,7 @@ impl<'a> Writer<'a> {
         Ok(data)
     }
 
+    #[inline]
     fn patch(&mut self, at: usize, bytes: &[u8]) {
         if let Some(d) = at
             .checked_add(bytes.len())
@@ -199,6 +201,7 @@ impl<'a> Writer<'a> {
     }
 
     /// Starts a message; its length is filled in by [`Writer::end_msg`].
+    #[inline]
     pub fn begin_msg(
         &mut self,
         ty: u16,
@@ -220,6 +223,7 @@ impl<'a> Writer<'a> {
 
     /// Finishes a message: stores its length (padding excluded for the payload, as
     /// `nlmsg_end` does: everything written since `begin_msg`).
+    #[inline]
     pub fn end_msg(&mut self, start: MsgStart) -> Result<(), NoSpace> {
         let written = self.len - start.0.min(self.len);
         let len = u32::try_from(written.saturating_sub(self.pad)).map_err(|_| NoSpace)?;
@@ -228,6 +232,7 @@ impl<'a> Writer<'a> {
     }
 
     /// Appends raw payload bytes (padded to alignment).
+    #[inline]
     pub fn put_bytes(&mut self, bytes: &[u8]) -> Result<(), NoSpace> {
         self.reserve(bytes.len())?.copy_from_slice(bytes);
         self.pad = align(bytes.len()) - bytes.len();

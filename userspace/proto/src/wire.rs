@@ -131,6 +131,7 @@ pub fn i32_at(b: &[u8], off: usize) -> Option<i32> {
 
 impl NlMsgHdr {
     /// Decodes a header from the first 16 bytes of `buf`; `None` when shorter.
+    #[inline]
     pub fn parse(buf: &[u8]) -> Option<Self> {
         Some(Self {
             len: u32_at(buf, 0)?,
@@ -142,6 +143,7 @@ impl NlMsgHdr {
     }
 
     /// Encodes the header.
+    #[inline]
     pub fn to_bytes(&self) -> [u8; NLMSG_HDRLEN] {
         let mut b = [0u8; NLMSG_HDRLEN];
         let parts: [(&[u8], usize); 5] = [
@@ -163,6 +165,7 @@ impl NlMsgHdr {
 
     /// Whether this is a request the kernel should act on (`NLM_F_REQUEST` set and not a
     /// control message), as `netlink_rcv_skb` decides.
+    #[inline]
     pub fn is_family_request(&self) -> bool {
         self.flags & NLM_F_REQUEST != 0 && self.ty >= NLMSG_MIN_TYPE
     }
@@ -209,6 +212,7 @@ impl<'a> MsgIter<'a> {
 impl<'a> Iterator for MsgIter<'a> {
     type Item = Msg<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<Msg<'a>> {
         let rest = self.buf.get(self.off..)?;
         if rest.is_empty() {
