@@ -17,8 +17,8 @@ use nlfam::proto::attr::NLA_F_NESTED;
 use nlfam::proto::errno;
 use nlfam::proto::family::{attr, msg};
 use nlfam::proto::wire::{
-    ErrorMsg, NlMsgHdr, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP,
-    NLM_F_REPLACE, NLM_F_REQUEST,
+    ErrorMsg, MsgIter, NlMsgHdr, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_ACK, NLM_F_CREATE,
+    NLM_F_DUMP, NLM_F_REPLACE, NLM_F_REQUEST,
 };
 use nlfam::{Error, Socket};
 use std::collections::{BTreeMap, HashMap};
@@ -188,17 +188,18 @@ fn batch_len(r: &mut Rng) -> u64 {
     }
 }
 
-/// Whether the kernel's walk ends at this message or is misaligned after it: its header
-/// length, aligned, is not the bytes it occupies (truncated, lied about, or zero).
+/// Whether the kernel's walk would not step cleanly over this message onto a next one:
+/// the shared walker (the module's rules) stops at it or finds more than one message in
+/// it, or it does not end on the alignment boundary where the next message would start.
 fn ends_walk(m: &[u8]) -> bool {
-    let Some(len) = m
-        .get(0..4)
-        .and_then(|b| b.try_into().ok())
-        .map(u32::from_ne_bytes)
-    else {
-        return true;
-    };
-    (len as usize).next_multiple_of(4) != m.len()
+    let mut walk = MsgIter::new(m);
+    let one_whole = walk.next().is_some() && walk.next().is_none() && !walk.malformed();
+    !one_whole || !m.len().is_multiple_of(4)
+}
+
+/// Whether `m` may join a datagram holding `dgram` bytes (an empty one takes anything).
+fn fits(dgram: usize, m: &[u8]) -> bool {
+    dgram == 0 || dgram + m.len() <= MAX_DATAGRAM
 }
 
 enum ModelOp {
@@ -305,9 +306,10 @@ fn run(
                 // Tracked requests go first in their datagram, so that no mutated message
                 // before them can carry their sequence number.
                 let key = format!("m-{}", r.below(64));
+                let key_attr = attr_bytes(attr::KEY, format!("{key}\0").as_bytes());
                 if r.chance(70) {
                     let value = r.some_bytes(32);
-                    let mut body = attr_bytes(attr::KEY, format!("{key}\0").as_bytes());
+                    let mut body = key_attr;
                     body.extend(attr_bytes(attr::VALUE, &value));
                     pending[i].insert(seq, ModelOp::Set(key, value));
                     frame(
@@ -317,13 +319,8 @@ fn run(
                         &body,
                     )
                 } else {
-                    pending[i].insert(seq, ModelOp::Del(key.clone()));
-                    frame(
-                        msg::KV_DEL,
-                        NLM_F_REQUEST | NLM_F_ACK,
-                        seq,
-                        &attr_bytes(attr::KEY, format!("{key}\0").as_bytes()),
-                    )
+                    pending[i].insert(seq, ModelOp::Del(key));
+                    frame(msg::KV_DEL, NLM_F_REQUEST | NLM_F_ACK, seq, &key_attr)
                 }
             } else {
                 match r.below(20) {
@@ -337,14 +334,14 @@ fn run(
                 tail.get_or_insert(m);
                 continue;
             }
-            if !dgram.is_empty() && dgram.len() + m.len() > MAX_DATAGRAM {
+            if !fits(dgram.len(), &m) {
                 break;
             }
             dgram.extend(m);
             count += 1;
         }
         if let Some(m) = tail {
-            if dgram.is_empty() || dgram.len() + m.len() <= MAX_DATAGRAM {
+            if fits(dgram.len(), &m) {
                 dgram.extend(m);
                 count += 1;
             }
