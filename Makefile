@@ -55,7 +55,9 @@ module:
 	  if grep -q '^warning' <<<"$$out"; then echo "error: the module build warned (see above)" >&2; exit 1; fi; \
 	  echo "    built rust/nlfam.ko against $$(basename $$kdir)" && \
 	  $(MAKE) -s -C bench/c-reference KDIR="$$kdir" modules >/dev/null && \
-	  echo "    built bench/c-reference/nlfam_c.ko (C reference: benchmarks, tests/ebusy.sh)"
+	  echo "    built bench/c-reference/nlfam_c.ko (C reference: benchmarks, tests/ebusy.sh)" && \
+	  $(MAKE) -s -C "$$kdir" M=$(CURDIR)/tests/report-selftest ARCH=x86_64 LLVM=1 modules >/dev/null && \
+	  echo "    built tests/report-selftest/nlfam_report_selftest.ko (test-only: one deliberate report per kind)"
 
 userspace:
 	@cd $(USERSPACE) && $(CARGO) build --release --quiet --workspace --bins
@@ -92,5 +94,6 @@ bench: setup
 	@scripts/bench
 
 clean:
-	-@kdir=$$(scripts/build-kernel $(FLAVOR) 2>/dev/null) && $(MAKE) -s -C "$$kdir" M=$(CURDIR) clean
+	-@kdir=$$(scripts/build-kernel $(FLAVOR) 2>/dev/null) && $(MAKE) -s -C "$$kdir" M=$(CURDIR) clean && \
+	  $(MAKE) -s -C "$$kdir" M=$(CURDIR)/tests/report-selftest clean
 	cd $(USERSPACE) && $(CARGO) clean

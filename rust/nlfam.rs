@@ -19,9 +19,10 @@ pub mod proto;
 mod service;
 
 use compat::ffi::NL_CFG_F_NONROOT_RECV;
-use netlink::{Net, PerNet, PernetRegistration, Registration};
+use kernel::error::code::EBUSY;
+use netlink::{unit_registered, Net, PerNet, PernetId, PernetRegistration, Registration};
 use proto::family::GROUPS;
-use service::Family;
+use service::{Family, Owner};
 
 module! {
     type: Nlfam,
@@ -49,13 +50,21 @@ impl kernel::Module for Nlfam {
 
 /// The families of one network namespace: each its own kernel socket and store.
 struct NetFamilies {
-    net: Net,
+    /// This is the initial namespace (log lines are for that one only).
+    initial: bool,
     // Dropped in order, releasing each kernel socket before its state.
     families: KVec<Registration<Family>>,
 }
 
+/// The slot of [`NetFamilies`] in every namespace.
+static NET_FAMILIES_ID: PernetId = PernetId::new();
+
 impl PerNet for NetFamilies {
-    fn init(net: Net) -> Result<Self> {
+    fn id() -> &'static PernetId {
+        &NET_FAMILIES_ID
+    }
+
+    fn init(net: Net<'_>) -> Result<Self> {
         let numbers = params::families()?;
         let limits = params::limits()?;
         let flags = if limits.nonroot {
@@ -63,16 +72,49 @@ impl PerNet for NetFamilies {
         } else {
             0
         };
-        let mut families = KVec::with_capacity(numbers.len(), GFP_KERNEL)?;
+        let owner = if net.owned_by_initial_user_ns() {
+            Owner::InitialUserNs
+        } else {
+            Owner::OtherUserNs
+        };
+        // Everything that can fail happens before the first kernel socket exists. A
+        // kernel socket makes the family visible: user sockets can then be created, and
+        // each takes a reference on this module, which `try_module_get` grants while the
+        // module is still loading. If loading failed after that, the module would be
+        // freed under those references. So: the states are allocated and the family
+        // numbers checked first; after the first socket, only socket creation itself can
+        // fail, for a number taken by a concurrent registration after the check, or for
+        // memory inside `__netlink_kernel_create` (see the README's reliability notes).
+        let mut states = KVec::with_capacity(numbers.len(), GFP_KERNEL)?;
         for &n in numbers.iter() {
-            let state = Arc::pin_init(Family::new(n, limits), GFP_KERNEL)?;
-            let reg = Registration::new(net, n, GROUPS, flags, state).inspect_err(|_| {
+            states.push(
+                (n, Arc::pin_init(Family::new(n, limits, owner), GFP_KERNEL)?),
+                GFP_KERNEL,
+            )?;
+        }
+        if net.is_init() {
+            if let Some(&n) = numbers.iter().find(|&&n| unit_registered(n as usize)) {
                 pr_err!(
                     "netlink family {} is already registered by someone else\n",
                     n
                 );
+                return Err(EBUSY);
+            }
+        }
+        let mut families = KVec::with_capacity(numbers.len(), GFP_KERNEL)?;
+        for (n, state) in states.into_iter() {
+            let reg = Registration::new(net, n, GROUPS, flags, state).inspect_err(|e| {
+                if *e == EBUSY {
+                    pr_err!(
+                        "netlink family {} is already registered by someone else\n",
+                        n
+                    );
+                } else {
+                    pr_err!("netlink family {}: kernel socket not created: {:?}\n", n, e);
+                }
             })?;
-            // On an error below, `families` drops: every socket created so far is released.
+            // Within the capacity reserved above: cannot fail. (If it did, `families`
+            // would drop, releasing every socket created so far.)
             families.push(reg, GFP_KERNEL)?;
             if net.is_init() {
                 pr_info!(
@@ -82,13 +124,16 @@ impl PerNet for NetFamilies {
                 );
             }
         }
-        Ok(Self { net, families })
+        Ok(Self {
+            initial: net.is_init(),
+            families,
+        })
     }
 }
 
 impl Drop for NetFamilies {
     fn drop(&mut self) {
-        if self.net.is_init() {
+        if self.initial {
             for f in self.families.iter() {
                 pr_info!("releasing netlink family {}\n", f.state().number());
             }

@@ -14,12 +14,13 @@ load_module family=23,31
 unload_module
 
 for bad in 22 32 0 -1 25,25; do
-  dmesg -C
+  mark=$(kmsg_mark)
   if err=$(insmod "$KO" family=$bad 2>&1); then fail "insmod family=$bad succeeded"; fi
   # kmod words EINVAL from init_module as "Invalid parameters".
   case $err in *"Invalid param"*|*"Invalid argument"*) ;; *) fail "insmod family=$bad: want EINVAL, got: $err" ;; esac
-  dmesg | grep -q "nlfam: family=${bad%%,*}" || fail "no kernel log line naming family=$bad: $(dmesg | tail -n 2)"
-  log "family=$bad refused: $(dmesg | grep 'nlfam: family=' | tail -n 1 | sed 's/^\[[^]]*\] //')"
+  line=$(kmsg_since "$mark" | grep "nlfam: family=${bad%%,*}" | tail -n 1)
+  [ -n "$line" ] || fail "no kernel log line naming family=$bad: $(kmsg_since "$mark" | tail -n 2)"
+  log "family=$bad refused: ${line#\[*\] }"
 done
 if module_loaded; then fail "module loaded after a refused insmod"; fi
 

@@ -32,6 +32,15 @@ unload_module() {
 cleanup_module() { module_loaded && rmmod nlfam 2>/dev/null; true; }
 trap cleanup_module EXIT
 
+# Tests never clear the kernel log (tests/run alone reads and clears it, to check it).
+# To look at what a step logs: mark=$(kmsg_mark); <step>; kmsg_since "$mark".
+kmsg_mark() {
+  local m="nlfam-test-mark-$$-$RANDOM$RANDOM"
+  echo "$m" > /dev/kmsg || fail "cannot write a marker to /dev/kmsg"
+  echo "$m"
+}
+kmsg_since() { dmesg | awk -v m="$1" 'seen; index($0, m) { seen = 1 }'; }
+
 # expect_eq DESCRIPTION WANT GOT
 expect_eq() {
   [ "$2" = "$3" ] || fail "$1: want '$2', got '$3'"

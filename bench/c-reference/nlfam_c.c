@@ -135,7 +135,7 @@ static struct nlfam {
 	struct mutex lock;	/* guards root, entries, generation */
 	struct rb_root root;
 	u32 entries;
-	u64 generation;		/* changes with every successful SET or DEL */
+	u32 generation;		/* changes with every successful SET or DEL; never 0 */
 	atomic64_t rx;		/* requests received */
 	atomic64_t tx;		/* answers sent */
 	atomic64_t errors;	/* requests refused */
@@ -444,6 +444,17 @@ static int nlfam_key_cmp(const u8 *a, u32 alen, const struct nlfam_entry *e)
 	return alen < e->key_len ? -1 : alen > e->key_len;
 }
 
+/*
+ * Called with nlfam.lock held after every write. The dump's consistency check compares
+ * generations as u32 and reads 0 as "not tracked": skip 0, so consecutive generations
+ * always differ (a "| 1" here once made generations 2k and 2k+1 compare equal).
+ */
+static void nlfam_changed(void)
+{
+	if (!++nlfam.generation)
+		nlfam.generation = 1;
+}
+
 static struct nlfam_entry *nlfam_lookup(const u8 *key, u32 klen)
 {
 	struct rb_node *n = nlfam.root.rb_node;
@@ -592,8 +603,8 @@ static int nlfam_set(struct nlfam_req *req, struct netlink_ext_ack *extack)
 	}
 
 	/* Allocate before taking the lock. */
-	e = kmalloc(struct_size(e, key, klen), GFP_KERNEL);
-	value = kmemdup(vdata, vlen, GFP_KERNEL);
+	e = kmalloc(struct_size(e, key, klen), GFP_KERNEL_ACCOUNT);
+	value = kmemdup(vdata, vlen, GFP_KERNEL_ACCOUNT);
 	if (!e || !value) {
 		err = -ENOMEM;
 		goto out;
@@ -652,7 +663,7 @@ static int nlfam_set(struct nlfam_req *req, struct netlink_ext_ack *extack)
 		e = NULL;
 		value = NULL;
 	}
-	nlfam.generation++;
+	nlfam_changed();
 	nlfam_notify(req, NLFAM_MSG_KV_SET, key, klen, vdata, vlen, true);
 unlock:
 	mutex_unlock(&nlfam.lock);
@@ -690,7 +701,7 @@ static int nlfam_del(struct nlfam_req *req, struct netlink_ext_ack *extack)
 	}
 	rb_erase(&e->node, &nlfam.root);
 	nlfam.entries--;
-	nlfam.generation++;
+	nlfam_changed();
 	nlfam_notify(req, NLFAM_MSG_KV_DEL, key, klen, NULL, 0, false);
 	mutex_unlock(&nlfam.lock);
 	kfree(e->value);
@@ -721,7 +732,7 @@ static int nlfam_dump(struct sk_buff *skb, struct netlink_callback *cb)
 
 	NL_ASSERT_DUMP_CTX_FITS(struct nlfam_dump_ctx);
 	if (!cur) {
-		cur = kmalloc(struct_size(cur, key, max_key_len), GFP_KERNEL);
+		cur = kmalloc(struct_size(cur, key, max_key_len), GFP_KERNEL_ACCOUNT);
 		if (!cur)
 			return -ENOMEM;
 		cur->valid = false;
@@ -729,8 +740,8 @@ static int nlfam_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	}
 
 	mutex_lock(&nlfam.lock);
-	/* Never 0: the core treats a zero prev_seq as "not tracked". */
-	cb->seq = (u32)nlfam.generation | 1;
+	/* Consecutive generations differ and are never 0 (see nlfam_changed). */
+	cb->seq = nlfam.generation;
 	n = cur->valid ? nlfam_after(cur->key, cur->len) : rb_first(&nlfam.root);
 	for (; n; n = rb_next(n)) {
 		struct nlfam_entry *e = rb_entry(n, struct nlfam_entry, node);
@@ -903,7 +914,9 @@ static int nlfam_publish(struct nlfam_req *req, struct netlink_ext_ack *extack)
 	    nla_put_u32(skb, NLFAM_A_GROUP, group) ||
 	    nla_put(skb, NLFAM_A_PAYLOAD, nla_len(payload), nla_data(payload)) ||
 	    nla_put_u32(skb, NLFAM_A_PORTID, NETLINK_CB(req->skb).portid) ||
-	    nla_put_u32(skb, NLFAM_A_UID, __kuid_val(NETLINK_CB(req->skb).creds.uid)) ||
+	    nla_put_u32(skb, NLFAM_A_UID,
+			from_kuid_munged(sock_net(req->sk)->user_ns,
+					 NETLINK_CB(req->skb).creds.uid)) ||
 	    nlfam_put_u64(skb, NLFAM_A_TIMESTAMP_NS, ktime_get_real_ns())) {
 		kfree_skb(skb);
 		NL_SET_ERR_MSG(extack, "event does not fit its buffer");

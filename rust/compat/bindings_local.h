@@ -7,6 +7,7 @@
 #include <net/sock.h>
 #include <net/net_namespace.h>
 #include <linux/netlink.h>
+#include <linux/user_namespace.h>
 /*
  * The netlink core's private header (net/netlink/, on the include path from Kbuild), as
  * netlink_diag uses it: the multicast membership of every socket of a protocol, to count

@@ -24,6 +24,61 @@
 mod generated;
 
 pub(crate) use generated::{
-    init_net, net, netlink_sock, nl_table, nl_table_lock, pernet_operations,
-    register_pernet_subsys, sock, unregister_pernet_subsys, NETLINK_F_CAP_ACK, NETLINK_F_EXT_ACK,
+    from_kuid_munged, hlist_node, init_net, init_user_ns, kuid_t, net, netlink_sock, netlink_table,
+    nl_table, nl_table_lock, pernet_operations, register_pernet_subsys, sock,
+    unregister_pernet_subsys, NETLINK_F_CAP_ACK, NETLINK_F_EXT_ACK,
+};
+
+/// The C compiler's offsets and sizes (generated from `layout.c`, see `Kbuild`).
+#[allow(dead_code, unreachable_pub)]
+#[rustfmt::skip]
+#[path = "../layout_generated.rs"]
+mod c_layout;
+
+/// bindgen's layouts of everything the netlink layer reads or builds must equal the C
+/// compiler's: checked when the module is built, so a mismatch never reaches a kernel.
+const _: () = {
+    use core::mem::{offset_of, size_of};
+    macro_rules! same {
+        ($rust:expr, $c:ident) => {
+            assert!(
+                $rust == c_layout::$c,
+                concat!(
+                    "nlfam layout mismatch: bindgen and the C compiler disagree on ",
+                    stringify!($c)
+                )
+            );
+        };
+    }
+    same!(size_of::<sock>(), SOCK_SIZE);
+    same!(offset_of!(sock, sk_user_data), SOCK_SK_USER_DATA);
+    same!(offset_of!(sock, sk_protocol), SOCK_SK_PROTOCOL);
+    same!(offset_of!(sock, __sk_common.skc_net), SOCK_SKC_NET);
+    same!(
+        offset_of!(sock, __sk_common.__bindgen_anon_4),
+        SOCK_SKC_BIND_NODE
+    );
+    same!(size_of::<netlink_sock>(), NETLINK_SOCK_SIZE);
+    same!(offset_of!(netlink_sock, sk), NETLINK_SOCK_SK);
+    same!(offset_of!(netlink_sock, flags), NETLINK_SOCK_FLAGS);
+    same!(offset_of!(netlink_sock, ngroups), NETLINK_SOCK_NGROUPS);
+    same!(offset_of!(netlink_sock, groups), NETLINK_SOCK_GROUPS);
+    same!(size_of::<netlink_table>(), NETLINK_TABLE_SIZE);
+    same!(offset_of!(netlink_table, mc_list), NETLINK_TABLE_MC_LIST);
+    same!(
+        offset_of!(netlink_table, registered),
+        NETLINK_TABLE_REGISTERED
+    );
+    same!(offset_of!(net, user_ns), NET_USER_NS);
+    same!(offset_of!(net, gen_), NET_GEN);
+    same!(offset_of!(hlist_node, next), HLIST_NODE_NEXT);
+    same!(size_of::<pernet_operations>(), PERNET_OPERATIONS_SIZE);
+    same!(offset_of!(pernet_operations, init), PERNET_OPERATIONS_INIT);
+    same!(offset_of!(pernet_operations, exit), PERNET_OPERATIONS_EXIT);
+    same!(offset_of!(pernet_operations, id), PERNET_OPERATIONS_ID);
+    same!(
+        offset_of!(pernet_operations, size),
+        PERNET_OPERATIONS_SIZE_FIELD
+    );
+    same!(size_of::<kuid_t>(), KUID_T_SIZE);
 };

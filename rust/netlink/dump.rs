@@ -3,7 +3,7 @@
 //! Resumable dumps through the core's `__netlink_dump_start`: the core calls our `dump`
 //! callback once per `recvmsg` with a fresh skb, sends what we wrote, and ends the dump
 //! with `NLMSG_DONE` when we report that nothing is left. A [`Dumper`] keeps its position
-//! in a per-dump cursor that we allocate on the first call and free in `done`.
+//! in a per-dump cursor that lives in the core's scratch space for the dump (`cb->ctx`).
 
 use super::error::Failure;
 use super::input::Request;
@@ -11,15 +11,20 @@ use crate::proto::attr::{NoSpace, Writer};
 use crate::proto::errno::EMSGSIZE;
 use crate::proto::wire::{NLM_F_DUMP_INTR, NLM_F_MULTI};
 use core::ffi::c_int;
+use core::mem::{align_of, size_of};
+use core::num::NonZeroU32;
+use core::ptr::NonNull;
 use kernel::bindings;
-use kernel::error::code::{EINTR, ENOMEM};
+use kernel::error::code::{EINTR, EINVAL};
 use kernel::prelude::*;
+use kernel::sync::{Arc, ArcBorrow};
+use kernel::types::ForeignOwnable;
 
-/// A family that can dump a table. Its state must outlive every dump in flight, which
-/// holds because a dump lives in a user socket and user sockets pin the module and their
-/// network namespace.
-pub(crate) trait Dumper: Send + Sync + Sized {
-    /// The position of one dump between `recvmsg` calls.
+/// A family that can dump a table. Each dump in flight holds a reference to it (see
+/// [`Request::start_dump`]).
+pub(crate) trait Dumper: Send + Sync + Sized + 'static {
+    /// The position of one dump between `recvmsg` calls; at most 48 bytes (it lives in
+    /// the core's per-dump scratch space; a larger one fails the build).
     type Cursor: Default + Send;
 
     /// Writes entries after `cursor` into `sink` until it is full or the table ends;
@@ -29,7 +34,7 @@ pub(crate) trait Dumper: Send + Sync + Sized {
 
 /// Where a [`Dumper`] writes one skb's worth of entries.
 pub(crate) struct DumpSink<'a> {
-    skb: *mut bindings::sk_buff,
+    skb: NonNull<bindings::sk_buff>,
     cb: &'a mut bindings::netlink_callback,
     portid: u32,
     seq: u32,
@@ -37,12 +42,12 @@ pub(crate) struct DumpSink<'a> {
 }
 
 impl DumpSink<'_> {
-    /// Records the table's generation (change counter). When it differs from the one seen
-    /// for the previous entry, the next entry carries `NLM_F_DUMP_INTR`, as the kernel's
-    /// `nl_dump_check_consistent` does.
-    pub(crate) fn set_generation(&mut self, generation: u64) {
-        // Never 0: the core treats a zero `prev_seq` as "not tracked".
-        self.cb.seq = (generation as u32) | 1;
+    /// Records the table's generation (a change counter: any write gives a new value).
+    /// When it differs from the one seen for the previous entry, the next entry carries
+    /// `NLM_F_DUMP_INTR`, as the kernel's `nl_dump_check_consistent` does. Non-zero: the
+    /// core reads a zero `prev_seq` as "not tracked".
+    pub(crate) fn set_generation(&mut self, generation: NonZeroU32) {
+        self.cb.seq = generation.get();
     }
 
     /// Appends one multipart message of type `ty`; `Err(NoSpace)` when the skb is full
@@ -74,11 +79,23 @@ impl DumpSink<'_> {
 impl Request<'_> {
     /// Starts a dump answered by `dumper`. Every skb the core allocates for it holds at
     /// least `min_alloc` bytes, so one entry of that size always fits.
-    pub(crate) fn start_dump<D: Dumper>(&self, dumper: &D, min_alloc: u32) -> Result<(), Failure> {
+    ///
+    /// The dump keeps its own reference to `dumper` from the moment the core accepts it
+    /// (the `start` callback) until the core ends it (`done`, when the dump finishes or the
+    /// requester's socket closes): the dumper outlives every dump in flight by ownership.
+    pub(crate) fn start_dump<D: Dumper>(
+        &self,
+        dumper: ArcBorrow<'_, D>,
+        min_alloc: u32,
+    ) -> Result<(), Failure> {
+        const { assert_cursor_fits::<D>() };
+        let borrowed: *const D = &*dumper;
         let mut control = bindings::netlink_dump_control {
+            start: Some(start_trampoline::<D>),
             dump: Some(dump_trampoline::<D>),
             done: Some(done_trampoline::<D>),
-            data: (dumper as *const D).cast_mut().cast(),
+            // Borrowed for the call only: `start` turns it into the dump's own reference.
+            data: borrowed.cast_mut().cast(),
             // SAFETY: Only our own `struct module`'s address is taken.
             module: unsafe { crate::compat::param::__this_module.get() },
             min_dump_alloc: min_alloc,
@@ -86,8 +103,9 @@ impl Request<'_> {
         };
         let (sock, skb, nlh) = self.raw_parts();
         // SAFETY: `sock` is our live kernel socket, `skb` the live input skb and `nlh` a
-        // message inside it; `control` is read during the call only; `data` outlives the
-        // dump (see `Dumper`). The core holds a module reference while the dump exists.
+        // message inside it; `control` is read during the call only, and `data` (borrowed
+        // from `dumper`) is alive during the call. The core holds a module reference
+        // while the dump exists, so the callbacks stay loaded.
         let r = unsafe { bindings::__netlink_dump_start(sock.as_ptr(), skb, nlh, &mut control) };
         // -EINTR means "started": the answer is the dump itself, not an ACK.
         if r == EINTR.to_errno() || r == 0 {
@@ -98,39 +116,68 @@ impl Request<'_> {
     }
 }
 
-fn cursor_slot(cb: &mut bindings::netlink_callback) -> &mut isize {
-    // SAFETY: `args` and `ctx` overlay the same scratch bytes; the core zeroes them when
-    // the dump starts and never touches them afterwards. We use `args[0]` only.
-    unsafe { &mut cb.__bindgen_anon_1.args[0] }
+/// The cursor lives in the callback's scratch space (`cb->ctx`, 48 bytes, zeroed by the
+/// core when the dump starts): no allocation per dump. Checked at build time.
+const fn assert_cursor_fits<D: Dumper>() {
+    assert!(size_of::<D::Cursor>() <= CTX_SIZE);
+    assert!(align_of::<D::Cursor>() <= align_of::<bindings::netlink_callback__bindgen_ty_1>());
+}
+
+const CTX_SIZE: usize = size_of::<bindings::netlink_callback__bindgen_ty_1>();
+
+fn cursor_ptr<D: Dumper>(cb: &mut bindings::netlink_callback) -> *mut D::Cursor {
+    // `args` and `ctx` overlay the same scratch bytes, which the core never touches after
+    // starting the dump; `assert_cursor_fits` (checked in `start_dump`) guarantees room
+    // and alignment for a cursor.
+    (&raw mut cb.__bindgen_anon_1).cast::<D::Cursor>()
+}
+
+/// The `start` callback of [`Request::start_dump`]: the core has accepted the dump and
+/// will call `done` exactly once when it ends. Takes the dump's own reference to the
+/// dumper and puts a fresh cursor in place.
+///
+/// # Safety
+///
+/// Called by the netlink core only, with the callback state of a dump started by
+/// `start_dump::<D>`, whose `data` points to a `D` inside a live `Arc`.
+unsafe extern "C" fn start_trampoline<D: Dumper>(cb: *mut bindings::netlink_callback) -> c_int {
+    // SAFETY: The core passes a valid callback structure, exclusively ours during the call.
+    let cb = unsafe { &mut *cb };
+    // SAFETY: `data` is the `ArcBorrow` given to `start_dump`, alive during that call,
+    // which this callback runs inside.
+    let dumper = unsafe { ArcBorrow::<D>::from_raw(cb.data.cast_const().cast::<D>()) };
+    cb.data = Arc::from(dumper).into_foreign().cast_mut();
+    // SAFETY: The scratch space has room and alignment for a cursor (`cursor_ptr`) and
+    // holds no live value yet: it is written once, here, and dropped in `done`.
+    unsafe { cursor_ptr::<D>(cb).write(D::Cursor::default()) };
+    0
 }
 
 /// The `dump` callback of [`Request::start_dump`].
 ///
 /// # Safety
 ///
-/// Called by the netlink core only, with the skb to fill and the dump's callback state,
-/// whose `data` is the `&D` given to `start_dump`.
+/// Called by the netlink core only, with the skb to fill and the callback state of a dump
+/// whose `start` callback ran.
 unsafe extern "C" fn dump_trampoline<D: Dumper>(
     skb: *mut bindings::sk_buff,
     cb: *mut bindings::netlink_callback,
 ) -> c_int {
     // SAFETY: The core passes a valid callback structure, exclusively ours during the call.
     let cb = unsafe { &mut *cb };
-    // SAFETY: `data` is the `&D` given to `start_dump`, alive for the whole dump.
-    let dumper = unsafe { &*cb.data.cast_const().cast::<D>() };
-    if *cursor_slot(cb) == 0 {
-        match KBox::new(D::Cursor::default(), GFP_KERNEL) {
-            Ok(b) => *cursor_slot(cb) = KBox::into_raw(b) as isize,
-            Err(_) => return ENOMEM.to_errno(),
-        }
-    }
-    // SAFETY: Set just above or by an earlier call of this dump; freed only in `done`.
-    let cursor = unsafe { &mut *(*cursor_slot(cb) as *mut D::Cursor) };
+    // SAFETY: `start` stored an `Arc<D>` in `data`; it is released only in `done`.
+    let dumper = unsafe { <Arc<D> as ForeignOwnable>::borrow(cb.data) };
+    // SAFETY: `start` put a cursor there; it is dropped only in `done`, and nothing else
+    // uses it while this callback runs (the core serialises a dump's callbacks).
+    let cursor = unsafe { &mut *cursor_ptr::<D>(cb) };
     // SAFETY: `cb->skb` is the request skb the core keeps referenced during the dump; its
     // control block holds the requester's `netlink_skb_parms`; `cb->nlh` points into it.
     let (portid, seq) = unsafe {
         let parms = (*cb.skb).cb.as_ptr().cast::<bindings::netlink_skb_parms>();
         ((*parms).portid, (*cb.nlh).nlmsg_seq)
+    };
+    let Some(skb) = NonNull::new(skb) else {
+        return EINVAL.to_errno();
     };
     let mut sink = DumpSink {
         skb,
@@ -143,24 +190,26 @@ unsafe extern "C" fn dump_trampoline<D: Dumper>(
         // An entry larger than a whole skb would loop forever: fail instead.
         Ok(true) if sink.written == 0 => -EMSGSIZE,
         // SAFETY: `skb` is valid during the callback.
-        Ok(true) => unsafe { (*skb).len as c_int },
+        Ok(true) => unsafe { (*skb.as_ptr()).len as c_int },
         Ok(false) => 0,
         Err(f) => f.error.to_errno(),
     }
 }
 
-/// The `done` callback of [`Request::start_dump`]: frees the cursor.
+/// The `done` callback of [`Request::start_dump`]: drops the cursor and the dump's
+/// reference to the dumper.
 ///
 /// # Safety
 ///
-/// Called by the netlink core only, once, when the dump ends or its socket closes.
+/// Called by the netlink core only, once, when a dump whose `start` callback ran ends
+/// or its socket closes.
 unsafe extern "C" fn done_trampoline<D: Dumper>(cb: *mut bindings::netlink_callback) -> c_int {
     // SAFETY: The core passes a valid callback structure, exclusively ours during the call.
     let cb = unsafe { &mut *cb };
-    let p = core::mem::replace(cursor_slot(cb), 0);
-    if p != 0 {
-        // SAFETY: `p` came from `KBox::into_raw` in `dump_trampoline` and is freed once.
-        drop(unsafe { KBox::from_raw(p as *mut D::Cursor) });
-    }
+    // SAFETY: `start` put a cursor there; this is its only drop.
+    unsafe { core::ptr::drop_in_place(cursor_ptr::<D>(cb)) };
+    // SAFETY: `start` stored an `Arc<D>` in `data` with `into_foreign`; this is its only
+    // release, and no callback of this dump runs after `done`.
+    drop(unsafe { <Arc<D> as ForeignOwnable>::from_foreign(cb.data) });
     0
 }

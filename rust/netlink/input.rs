@@ -8,6 +8,8 @@
 
 use super::error::err;
 use super::error::Failure;
+use super::membership::MAX_GROUPS;
+use super::periodic::Periodic;
 use super::reply::Replies;
 use super::skb::{InSkb, SkBuff};
 use super::socket::SocketRef;
@@ -17,8 +19,10 @@ use crate::proto::wire::{
     align, MsgIter, NlMsgHdr, NLMSGERR_ATTR_MISS_TYPE, NLMSGERR_ATTR_MSG, NLMSGERR_ATTR_OFFS,
     NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_CAPPED,
 };
+use core::cell::Cell;
 use kernel::bindings;
 use kernel::error::{code::EAGAIN, Result};
+use kernel::sync::ArcBorrow;
 
 /// What a handler did with a request that did not fail.
 pub(crate) enum Outcome {
@@ -29,15 +33,25 @@ pub(crate) enum Outcome {
 }
 
 /// A family's request handler; the services implement it in safe Rust.
-pub(crate) trait Handler: Send + Sync + Sized {
-    /// Handles one request message.
-    fn handle(&self, req: &Request<'_>) -> Result<Outcome, Failure>;
+pub(crate) trait Handler: Send + Sync + Sized + 'static {
+    /// Handles one request message. `this` is the state the registration holds, borrowed
+    /// from its `Arc`, so a handler can hand out references that outlive the call (a
+    /// dump keeps one).
+    fn handle(this: ArcBorrow<'_, Self>, req: &Request<'_>) -> Result<Outcome, Failure>;
 
-    /// The kernel socket exists: event sources may start sending through it.
+    /// The kernel socket exists (and the [`Periodic`] sender, if any, is attached to it):
+    /// event sources may start.
     fn attached(&self, _sock: SocketRef<'_>) {}
 
-    /// The kernel socket is about to be released: stop everything that sends through it.
+    /// The kernel socket is about to be released (the registration stops the periodic
+    /// sender right after this).
     fn shutdown(&self) {}
+
+    /// A periodic sender the registration attaches to the kernel socket once it exists
+    /// and stops before releasing it.
+    fn periodic(&self) -> Option<&Periodic> {
+        None
+    }
 
     /// `n` skbs of answers were refused by a requester's full receive queue.
     fn replies_lost(&self, _n: u64) {}
@@ -55,6 +69,8 @@ pub(crate) struct Request<'a> {
     replies: &'a Replies<'a>,
     /// Expected size of the answers after this request's (see [`answer_space`]).
     rest: usize,
+    /// Subscriber counts, taken at most once per datagram (see [`Request::subscribers`]).
+    subscribers: &'a Cell<Option<[u32; MAX_GROUPS]>>,
 }
 
 impl<'a> Request<'a> {
@@ -89,9 +105,17 @@ impl<'a> Request<'a> {
         self.sock.has_listeners(group)
     }
 
-    /// The number of sockets subscribing to each of groups 1..=N in the family's namespace.
-    pub(crate) fn subscribers<const N: usize>(&self) -> [u32; N] {
-        self.sock.subscribers()
+    /// The number of sockets subscribing to each of groups 1..=32 in the family's
+    /// namespace. Counting walks every subscribed socket of the protocol with interrupts
+    /// off (see `membership.rs`), so it is done at most once per datagram: however many
+    /// requests one `sendmsg` carries, they share one count.
+    pub(crate) fn subscribers(&self) -> [u32; MAX_GROUPS] {
+        if let Some(counts) = self.subscribers.get() {
+            return counts;
+        }
+        let counts = self.sock.subscribers();
+        self.subscribers.set(Some(counts));
+        counts
     }
 
     /// Multicasts `skb` to `group` (see [`SocketRef::broadcast`]), after the answers so
@@ -171,9 +195,10 @@ fn answer_space(hdr: &NlMsgHdr) -> (usize, usize) {
     (align(hdr.len as usize), ack)
 }
 
-fn receive<T: Handler>(skb: &InSkb, sock: SocketRef<'_>, handler: Option<&T>) {
+fn receive<T: Handler>(skb: &InSkb, sock: SocketRef<'_>, handler: Option<ArcBorrow<'_, T>>) {
     let data = skb.data();
     let replies = Replies::new(sock, skb.portid());
+    let subscribers = Cell::new(None);
     // Expected answers to the requests not handled yet (headers only: a cheap walk).
     let mut later = MsgIter::new(data)
         .map(|m| answer_space(&m.hdr))
@@ -189,15 +214,19 @@ fn receive<T: Handler>(skb: &InSkb, sock: SocketRef<'_>, handler: Option<&T>) {
             let nlh = data
                 .get(msg.offset..)
                 .map_or(core::ptr::null(), |m| m.as_ptr());
-            h.handle(&Request {
-                skb,
-                sock,
-                hdr: msg.hdr,
-                payload: msg.payload,
-                nlh,
-                replies: &replies,
-                rest: later.saturating_add(ack_space),
-            })
+            T::handle(
+                h,
+                &Request {
+                    skb,
+                    sock,
+                    hdr: msg.hdr,
+                    payload: msg.payload,
+                    nlh,
+                    replies: &replies,
+                    rest: later.saturating_add(ack_space),
+                    subscribers: &subscribers,
+                },
+            )
         } else {
             // The socket exists but its state is not published yet (module loading).
             Err(Failure::new(EAGAIN, "family is starting up, try again"))

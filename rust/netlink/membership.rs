@@ -9,53 +9,53 @@
 //! `nl_table_lock`, reading each socket's group bitmap, exactly as netlink_diag does.
 
 use super::socket::SocketRef;
+use super::table::TableReadGuard;
 use crate::compat::local;
 use core::ffi::c_ulong;
 use core::mem::offset_of;
-use kernel::bindings;
 
 const BITS_PER_LONG: usize = c_ulong::BITS as usize;
 
+/// Groups a classic netlink socket can join through `bind()`'s 32-bit mask: the most a
+/// family served by this layer registers.
+pub(crate) const MAX_GROUPS: usize = 32;
+
 impl SocketRef<'_> {
     /// The number of sockets in this socket's network namespace that subscribe to each of
-    /// groups 1..=N (index 0 is group 1).
-    pub(crate) fn subscribers<const N: usize>(&self) -> [u32; N] {
-        let mut counts = [0u32; N];
+    /// groups 1..=[`MAX_GROUPS`] (index 0 is group 1).
+    pub(crate) fn subscribers(&self) -> [u32; MAX_GROUPS] {
+        let mut counts = [0u32; MAX_GROUPS];
         let sk = self.as_ptr().cast::<local::sock>();
+        // SAFETY: `sk` is our live kernel socket (invariant of `SocketRef`), so its
+        // namespace and protocol are set.
+        let (net, protocol) = unsafe { ((*sk).__sk_common.skc_net.net, (*sk).sk_protocol) };
         // `mc_list` links sockets through `sk_bind_node`.
         let link = offset_of!(local::sock, __sk_common.__bindgen_anon_4);
-        // SAFETY: `sk` is our live kernel socket (invariant of `SocketRef`), so its
-        // namespace and protocol are set and `nl_table` (allocated at boot, never freed)
-        // has an entry for the protocol. Under `nl_table_lock` held for reading, the
-        // `mc_list` of that entry and the group bitmaps of the sockets on it cannot change
-        // (`netlink_update_subscriptions` and `netlink_realloc_groups` run under the lock
-        // held for writing), and a socket on the list is alive (it is removed, under the
-        // write lock, before it is freed). Every node on the list is the `sk_bind_node` of
-        // a `struct netlink_sock`, whose first member is its `struct sock`; `groups` holds
-        // at least `ngroups` bits.
-        unsafe {
-            let net = (*sk).__sk_common.skc_net.net;
-            let lock = (&raw mut local::nl_table_lock).cast::<bindings::rwlock_t>();
-            // The irqsave variants: the only read-side pair this kernel exports out of line
-            // in every configuration (`read_unlock` is inlined unless lock debugging).
-            let flags = bindings::_raw_read_lock_irqsave(lock);
-            let table = local::nl_table.add(usize::from((*sk).sk_protocol));
-            let mut node = (*table).mc_list.first;
-            while !node.is_null() {
-                let nlk = node.byte_sub(link).cast::<local::netlink_sock>();
-                if core::ptr::eq((*nlk).sk.__sk_common.skc_net.net, net) {
-                    let groups = (*nlk).groups;
-                    let n = N.min((*nlk).ngroups as usize);
-                    for (bit, count) in counts.iter_mut().enumerate().take(n) {
-                        let word = *groups.add(bit / BITS_PER_LONG);
-                        if (word >> (bit % BITS_PER_LONG)) & 1 != 0 {
-                            *count += 1;
-                        }
+        let table = TableReadGuard::lock();
+        let mut node = table.mc_list_first(usize::from(protocol));
+        while !node.is_null() {
+            // SAFETY: Under the table lock (held by `table`) every node on `mc_list` is
+            // the `sk_bind_node` of a live `struct netlink_sock` (it leaves the list,
+            // under the lock held for writing, before it is freed), whose first member
+            // is its `struct sock`: stepping back stays inside that socket. Only fields
+            // the lock protects (or that never change) are read, through raw places.
+            let nlk = unsafe { node.byte_sub(link).cast::<local::netlink_sock>() };
+            // SAFETY: `nlk` is live (above); a socket's namespace never changes.
+            let same_net = core::ptr::eq(unsafe { (*nlk).sk.__sk_common.skc_net.net }, net);
+            // SAFETY: `nlk` is live; `groups` and `ngroups` change only under the lock
+            // held for writing (`netlink_realloc_groups`, `netlink_update_socket_mc`).
+            let (groups, ngroups) = unsafe { ((*nlk).groups, (*nlk).ngroups as usize) };
+            if same_net {
+                for (bit, count) in counts.iter_mut().enumerate().take(ngroups) {
+                    // SAFETY: `groups` holds at least `ngroups` bits (above).
+                    let word = unsafe { *groups.add(bit / BITS_PER_LONG) };
+                    if (word >> (bit % BITS_PER_LONG)) & 1 != 0 {
+                        *count += 1;
                     }
                 }
-                node = (*node).next;
             }
-            bindings::_raw_read_unlock_irqrestore(lock, flags);
+            // SAFETY: `node` is live (above); the list cannot change under the lock.
+            node = unsafe { (*node).next };
         }
         counts
     }

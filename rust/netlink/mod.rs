@@ -15,14 +15,16 @@ mod pernet;
 mod reply;
 mod skb;
 mod socket;
+mod table;
 
 pub(crate) use dump::{DumpSink, Dumper};
 pub(crate) use error::{err, Failure};
 pub(crate) use input::{Handler, Outcome, Request};
 pub(crate) use periodic::Periodic;
-pub(crate) use pernet::{PerNet, PernetRegistration};
+pub(crate) use pernet::{PerNet, PernetId, PernetRegistration};
 pub(crate) use skb::SkBuff;
 pub(crate) use socket::{Net, Registration, SocketRef};
+pub(crate) use table::unit_registered;
 
 /// Wall-clock time in nanoseconds since the epoch, for event timestamps.
 pub(crate) fn realtime_ns() -> u64 {

@@ -11,7 +11,7 @@ use core::ptr::null_mut;
 use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use kernel::bindings;
 use kernel::c_str;
-use kernel::error::Result;
+use kernel::error::{code::ESRCH, Result};
 use kernel::prelude::*;
 use kernel::types::Opaque;
 
@@ -33,9 +33,7 @@ pub(crate) type BuildFn = fn(n: u64) -> Result<SkBuff>;
 /// live kernel socket: it is cleared, and the timer shut down, by [`Periodic::stop`]
 /// before the socket is released.
 #[pin_data(PinnedDrop)]
-#[repr(C)]
 pub(crate) struct Periodic {
-    // First field: the timer callback finds the `Periodic` from the timer's address.
     #[pin]
     timer: Opaque<bindings::timer_list>,
     sock: AtomicPtr<bindings::sock>,
@@ -43,7 +41,7 @@ pub(crate) struct Periodic {
     group: u32,
     build: BuildFn,
     ticks: AtomicU64,
-    /// Events delivered to at least one subscriber.
+    /// Events delivered to at least one subscriber in this socket's namespace.
     pub(crate) sent: AtomicU64,
     /// Events that failed (no memory, or a subscriber's queue was full).
     pub(crate) dropped: AtomicU64,
@@ -79,10 +77,14 @@ impl Periodic {
         })
     }
 
-    /// Sets the socket events go out through. The caller must call [`Periodic::stop`]
-    /// before that socket is released (the registration does, through
-    /// `Handler::shutdown`).
-    pub(crate) fn attach(&self, sock: SocketRef<'_>) {
+    /// Sets the socket events go out through.
+    ///
+    /// # Safety
+    ///
+    /// `sock` must stay live until [`Periodic::stop`] has returned (or the `Periodic` is
+    /// dropped, which stops it). The registration that owns the socket guarantees this
+    /// (it is the only caller).
+    pub(super) unsafe fn attach(&self, sock: SocketRef<'_>) {
         self.sock.store(sock.as_ptr(), Ordering::Release);
     }
 
@@ -133,9 +135,12 @@ impl Periodic {
     ///
     /// Called by the timer core only, with the `timer_list` embedded in a `Periodic`.
     unsafe extern "C" fn fire(t: *mut bindings::timer_list) {
-        // SAFETY: `t` is the first field of a pinned `Periodic` (`repr(C)`), alive until
-        // its drop shuts the timer down, which waits for this callback.
-        let this = unsafe { &*t.cast::<Periodic>() };
+        // SAFETY: `t` is the `timer` field of a pinned `Periodic` (the only timers with
+        // this callback), so stepping back by the field's offset stays in bounds.
+        let this = unsafe { kernel::container_of!(t, Periodic, timer) };
+        // SAFETY: That `Periodic` is alive until its drop shuts the timer down, which
+        // waits for this callback to return.
+        let this = unsafe { &*this };
         let sk = this.sock.load(Ordering::Acquire);
         let period = this.period_ms.load(Ordering::Acquire);
         // SAFETY: `sk` is null or live: `stop` clears it only after shutting the timer
@@ -147,14 +152,20 @@ impl Periodic {
             return;
         }
         let n = this.ticks.fetch_add(1, Ordering::Relaxed) + 1;
+        // `netlink_has_listeners` reads a bitmap shared by every namespace: a subscriber
+        // elsewhere makes it true, and the broadcast then finds nobody here (`ESRCH`).
+        // Only a delivery counts as sent, so nothing this namespace can read depends on
+        // another namespace's subscribers.
         if sock.has_listeners(this.group) {
             let r = (this.build)(n).and_then(|skb| sock.broadcast_atomic(skb, this.group));
             let counter = match r {
-                Ok(()) => &this.sent,
-                Err(e) if e.to_errno() == -(crate::proto::errno::ESRCH) => &this.sent,
-                Err(_) => &this.dropped,
+                Ok(()) => Some(&this.sent),
+                Err(e) if e == ESRCH => None,
+                Err(_) => Some(&this.dropped),
             };
-            counter.fetch_add(1, Ordering::Relaxed);
+            if let Some(c) = counter {
+                c.fetch_add(1, Ordering::Relaxed);
+            }
         }
         // SAFETY: Re-arming our own initialised timer; a concurrent `stop` makes it a no-op.
         unsafe { bindings::mod_timer(t, Self::deadline(period)) };

@@ -12,19 +12,38 @@ use super::socket::Net;
 use crate::compat::local;
 use core::ffi::c_int;
 use core::marker::PhantomData;
-use core::sync::atomic::{AtomicU32, Ordering};
-use kernel::error::{Error, Result};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use kernel::error::{code::EBUSY, Error, Result};
 use kernel::prelude::*;
 
-/// The id the core assigns to our pernet operations. One registration per module: the
-/// callbacks receive only the namespace, so the id cannot live in the registration.
-static NET_ID: AtomicU32 = AtomicU32::new(0);
+/// The id the namespace core assigns to one registration of pernet operations, which
+/// names the registration's slot in every namespace. The callbacks receive only the
+/// namespace, so the id lives in a `static` that each [`PerNet`] type names as its own.
+/// A registration claims its id: a second registration with the same id (two types
+/// sharing a `static`, or one type registered twice) fails with `EBUSY` instead of
+/// reading the other's slots as the wrong type.
+pub(crate) struct PernetId {
+    id: AtomicU32,
+    claimed: AtomicBool,
+}
+
+impl PernetId {
+    pub(crate) const fn new() -> Self {
+        Self {
+            id: AtomicU32::new(0),
+            claimed: AtomicBool::new(false),
+        }
+    }
+}
 
 /// State kept per network namespace.
 pub(crate) trait PerNet: Send + Sync + Sized {
+    /// The id of this type's registration: a `static` of its own.
+    fn id() -> &'static PernetId;
+
     /// Builds the state of `net`; an error fails the namespace's creation (or, for the
     /// namespaces that exist at registration, the registration).
-    fn init(net: Net) -> Result<Self>;
+    fn init(net: Net<'_>) -> Result<Self>;
 }
 
 /// Registered pernet operations for `T`.
@@ -47,18 +66,29 @@ unsafe impl<T: PerNet> Sync for PernetRegistration<T> {}
 impl<T: PerNet> PernetRegistration<T> {
     /// Registers the operations: `T::init` runs now for every existing namespace.
     pub(crate) fn new() -> Result<Self> {
+        let id = T::id();
+        if id
+            .claimed
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return Err(EBUSY);
+        }
         let ops = local::pernet_operations {
             init: Some(init_trampoline::<T>),
             exit: Some(exit_trampoline::<T>),
-            id: NET_ID.as_ptr(),
+            id: id.id.as_ptr(),
             size: core::mem::size_of::<*mut T>(),
             ..Default::default()
         };
-        let mut ops = KBox::new(ops, GFP_KERNEL)?;
+        let release_claim = || id.claimed.store(false, Ordering::Release);
+        let mut ops = KBox::new(ops, GFP_KERNEL).inspect_err(|_| release_claim())?;
         // SAFETY: `ops` is a valid table at a stable heap address, kept until `drop`
-        // unregisters it; `id` points to a static the core writes once, here.
+        // unregisters it; `id` points to a static we claimed above, which the core writes
+        // here only.
         let r = unsafe { local::register_pernet_subsys(&mut *ops) };
         if r < 0 {
+            release_claim();
             return Err(Error::from_errno(r));
         }
         // INVARIANT: registered above; the box is moved, its heap address is not.
@@ -74,6 +104,7 @@ impl<T: PerNet> Drop for PernetRegistration<T> {
         // SAFETY: `ops` is registered (type invariant). The core runs `exit` for every
         // namespace, dropping every `T`, before this returns.
         unsafe { local::unregister_pernet_subsys(&mut *self.ops) };
+        T::id().claimed.store(false, Ordering::Release);
     }
 }
 
@@ -83,8 +114,8 @@ impl<T: PerNet> Drop for PernetRegistration<T> {
 ///
 /// `net` must be a live namespace on which our operations' `init` has started (the core
 /// allocates the slot before calling `init`) and `exit` has not finished.
-unsafe fn slot<T>(net: *mut local::net) -> *mut *mut T {
-    let id = NET_ID.load(Ordering::Relaxed) as usize;
+unsafe fn slot<T: PerNet>(net: *mut local::net) -> *mut *mut T {
+    let id = T::id().id.load(Ordering::Relaxed) as usize;
     // SAFETY: `net->gen` holds at least `id + 1` pointers once our operations are
     // registered; entry `id` points to our `size`-byte (pointer-sized) zeroed area. The
     // array is only replaced under the pernet lock, which the core holds around `init`

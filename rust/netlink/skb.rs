@@ -3,7 +3,7 @@
 //! Socket buffers: [`SkBuff`], an skb we allocated and own until it is sent, and
 //! [`InSkb`], a borrowed view of the skb the netlink core hands to our input callback.
 
-use crate::compat::ffi;
+use crate::compat::{ffi, local};
 use crate::proto::attr::{NoSpace, Writer};
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -49,7 +49,7 @@ impl SkBuff {
         f: impl FnOnce(&mut Writer<'_>) -> Result<R, NoSpace>,
     ) -> Result<R, NoSpace> {
         // SAFETY: We own the skb (type invariant); the view lives only for this call.
-        unsafe { SkBuffMut::from_raw(self.0.as_ptr()) }.append(max, f)
+        unsafe { SkBuffMut::from_raw(self.0) }.append(max, f)
     }
 
     /// Bytes that can still be appended.
@@ -96,10 +96,10 @@ impl SkBuffMut<'_> {
     ///
     /// `skb` must be a valid, linear skb that nothing else reads or writes while the view
     /// exists.
-    pub(crate) unsafe fn from_raw(skb: *mut bindings::sk_buff) -> Self {
-        // INVARIANT: guaranteed by the caller. Callers pass live skbs, never null.
+    pub(crate) unsafe fn from_raw(skb: NonNull<bindings::sk_buff>) -> Self {
+        // INVARIANT: guaranteed by the caller.
         Self {
-            skb: NonNull::new(skb).unwrap_or(NonNull::dangling()),
+            skb,
             _p: core::marker::PhantomData,
         }
     }
@@ -231,9 +231,20 @@ impl InSkb {
         }
     }
 
-    /// The sender's uid, as seen from the initial user namespace.
+    /// The sender's uid as seen from the user namespace that owns the receiving socket's
+    /// network namespace: what `id -u` says in that namespace (the overflow uid, 65534,
+    /// when the sender's uid has no mapping there).
     pub(crate) fn uid(&self) -> u32 {
-        self.cb().creds.uid.val
+        let kuid = local::kuid_t {
+            val: self.cb().creds.uid.val,
+        };
+        let sk = self.sk().cast::<local::sock>();
+        // SAFETY: `skb->sk` is the kernel socket receiving this skb, alive while the skb
+        // is ours (type invariant); a socket's namespace outlives the socket, and the user
+        // namespace owning a network namespace outlives the network namespace.
+        let owner = unsafe { (*(*sk).__sk_common.skc_net.net).user_ns };
+        // SAFETY: `owner` is a live user namespace (above); the call only reads it.
+        unsafe { local::from_kuid_munged(owner, kuid) }
     }
 
     /// Whether the sender has `cap` in the user namespace that owns the family's netns.

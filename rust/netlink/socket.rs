@@ -6,45 +6,49 @@
 use super::input::{input_trampoline, Handler};
 use super::skb::SkBuff;
 use crate::compat::{ffi, local};
+use core::marker::PhantomData;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::bindings;
-use kernel::error::{code::EBUSY, Error, Result};
-use kernel::sync::Arc;
+use kernel::error::{
+    code::{EBUSY, ENOMEM},
+    Error, Result,
+};
+use kernel::sync::{Arc, ArcBorrow};
 
-/// A network namespace.
+/// A network namespace, borrowed for `'a`.
 ///
 /// # Invariants
 ///
-/// `self.0` points to a `struct net` that stays alive while the value exists.
+/// `self.0` points to a `struct net` that stays alive for `'a`.
 #[derive(Clone, Copy)]
-pub(crate) struct Net(NonNull<bindings::net>);
+pub(crate) struct Net<'a>(NonNull<bindings::net>, PhantomData<&'a bindings::net>);
 
-// SAFETY: A `struct net` may be referenced from any thread; the core synchronises it.
-unsafe impl Send for Net {}
-// SAFETY: As above.
-unsafe impl Sync for Net {}
-
-impl Net {
-    /// The initial network namespace, which lives forever.
+impl<'a> Net<'a> {
     /// # Safety
     ///
-    /// `net` must be null or a namespace that outlives the returned value.
+    /// `net` must be null or a namespace that stays alive for `'a`.
     pub(crate) unsafe fn from_raw(net: *mut bindings::net) -> Option<Self> {
         // INVARIANT: guaranteed by the caller.
-        NonNull::new(net).map(Self)
+        NonNull::new(net).map(|n| Self(n, PhantomData))
+    }
+
+    /// Whether the initial user namespace owns this namespace. Any user can create a
+    /// network namespace owned by a user namespace of their own (`unshare -Urn`) and
+    /// holds `CAP_NET_ADMIN` over it.
+    pub(crate) fn owned_by_initial_user_ns(&self) -> bool {
+        // SAFETY: `self.0` is alive (type invariant); `user_ns` is set when the namespace
+        // is created and never changes.
+        let owner = unsafe { (*self.0.as_ptr().cast::<local::net>()).user_ns };
+        core::ptr::eq(owner.cast_const(), &raw const local::init_user_ns)
     }
 
     /// Whether this is the initial namespace.
     pub(crate) fn is_init(&self) -> bool {
-        core::ptr::eq(self.0.as_ptr(), Self::init().0.as_ptr())
-    }
-
-    pub(crate) fn init() -> Self {
-        // Only the address of the kernel's static `init_net` is taken.
-        let p = (&raw mut local::init_net).cast::<bindings::net>();
-        // INVARIANT: `init_net` is never freed. `p` is the address of a static, non-null.
-        Self(NonNull::new(p).unwrap_or(NonNull::dangling()))
+        core::ptr::eq(
+            self.0.as_ptr().cast_const(),
+            (&raw const local::init_net).cast::<bindings::net>(),
+        )
     }
 }
 
@@ -67,15 +71,22 @@ unsafe impl<T: Handler> Sync for Registration<T> {}
 
 impl<T: Handler> Registration<T> {
     /// Creates the kernel socket for `unit` in `net` with `groups` multicast groups.
-    /// Fails with `EBUSY` when the unit is taken (or memory is short: the C API does not
-    /// say which).
-    pub(crate) fn new(net: Net, unit: u32, groups: u32, flags: u32, state: Arc<T>) -> Result<Self> {
+    /// Fails with `EBUSY` when the unit is taken, `ENOMEM` otherwise (the C API returns
+    /// NULL for both; a unit registered before the call tells them apart).
+    pub(crate) fn new(
+        net: Net<'_>,
+        unit: u32,
+        groups: u32,
+        flags: u32,
+        state: Arc<T>,
+    ) -> Result<Self> {
         let mut cfg = bindings::netlink_kernel_cfg {
             groups,
             flags,
             input: Some(input_trampoline::<T>),
             ..Default::default()
         };
+        let taken_before = net.is_init() && super::table::unit_registered(unit as usize);
         let unit = core::ffi::c_int::try_from(unit).map_err(|_| kernel::error::code::EINVAL)?;
         // SAFETY: `net` is alive (invariant of `Net`); `cfg` is valid for the call (the C
         // code copies what it keeps); the module pointer is our own `struct module`, which
@@ -88,15 +99,22 @@ impl<T: Handler> Registration<T> {
                 &mut cfg,
             )
         };
-        let sk = NonNull::new(sk).ok_or(EBUSY)?;
+        let sk = NonNull::new(sk).ok_or(if taken_before { EBUSY } else { ENOMEM })?;
         let data: *const T = &*state;
-        // SAFETY: `sk` is a live socket we just created. The input callback may already
-        // run on another CPU (it reads `sk_user_data` with acquire ordering and handles
-        // null); publishing the pointer with release ordering makes `*state` visible first.
+        // What C's `rcu_assign_sk_user_data()` does (a macro, not callable from Rust): a
+        // release store, so a reader that sees the pointer also sees `*state`.
+        // SAFETY: `sk` is a live socket we just created, and `sk_user_data` is a
+        // pointer-sized, aligned field. The input callback may already run on another CPU:
+        // it reads the field with an acquire load and handles null.
         unsafe { AtomicPtr::from_ptr(&raw mut (*sk.as_ptr().cast::<local::sock>()).sk_user_data) }
             .store(data.cast_mut().cast(), Ordering::Release);
         // INVARIANT: `sk` is live and `sk_user_data` points to `*state`, kept by `self`.
         let reg = Self { sk, state };
+        if let Some(p) = reg.state.periodic() {
+            // SAFETY: `drop` stops the sender before it releases the socket, and `state`
+            // (which owns the sender) outlives `reg`.
+            unsafe { p.attach(reg.socket()) };
+        }
         reg.state.attached(reg.socket());
         Ok(reg)
     }
@@ -119,6 +137,9 @@ impl<T: Handler> Drop for Registration<T> {
     fn drop(&mut self) {
         // Event sources that send through the socket stop first.
         self.state.shutdown();
+        if let Some(p) = self.state.periodic() {
+            p.stop();
+        }
         // SAFETY: `sk` is live (type invariant) and released exactly once, here. After
         // release no input callback can start: for module unload, user sockets pin the
         // module so none exist; for a namespace, its user sockets are gone before its exit
@@ -159,16 +180,17 @@ impl<'a> SocketRef<'a> {
     /// # Safety
     ///
     /// The socket must have been created by `Registration::<T>::new` with this `T`.
-    pub(crate) unsafe fn state<T>(&self) -> Option<&'a T> {
+    pub(crate) unsafe fn state<T: Handler>(&self) -> Option<ArcBorrow<'a, T>> {
         // SAFETY: `sk` is live (type invariant); the field is only written with release
         // ordering by `Registration::new`.
         let p = unsafe {
             AtomicPtr::from_ptr(&raw mut (*self.sk.as_ptr().cast::<local::sock>()).sk_user_data)
         }
         .load(Ordering::Acquire);
-        // SAFETY: By the caller's guarantee `p` is null or points to the `T` the
-        // registration keeps alive for as long as the socket (and so for `'a`).
-        unsafe { p.cast::<T>().cast_const().as_ref() }
+        let p = NonNull::new(p.cast::<T>())?;
+        // SAFETY: By the caller's guarantee `p` points to the `T` inside the `Arc` the
+        // registration holds for as long as the socket lives (and so for `'a`).
+        Some(unsafe { ArcBorrow::from_raw(p.as_ptr()) })
     }
 
     /// Sends `skb` to the socket with port id `portid`. Never blocks: a full receiver

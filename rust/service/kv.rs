@@ -13,6 +13,7 @@ use crate::proto::policy::{parse, Parsed};
 
 use crate::proto::wire::{nlmsg_space, NLMSG_HDRLEN, NLM_F_DUMP};
 use kernel::prelude::*;
+use kernel::sync::ArcBorrow;
 
 /// Space for one entry message with a key of `k` and a value of `v` bytes.
 pub(crate) fn entry_space(k: usize, v: usize) -> usize {
@@ -74,7 +75,7 @@ pub(crate) fn set(f: &Family, req: &Request<'_>) -> Result<Outcome, Failure> {
     // Allocate before taking the lock.
     let (key_buf, value_buf) = (Key::new(k)?, to_kvec(v)?);
     let mut store = f.store.lock();
-    store.set(key_buf, value_buf, req.hdr().flags, f.limits.max_entries)?;
+    store.set(key_buf, value_buf, req.hdr().flags, f.quota())?;
     notify(f, req, msg::KV_SET, k, Some(v));
     Ok(Outcome::Done)
 }
@@ -90,7 +91,8 @@ pub(crate) fn del(f: &Family, req: &Request<'_>) -> Result<Outcome, Failure> {
     Ok(Outcome::Done)
 }
 
-pub(crate) fn get(f: &Family, req: &Request<'_>) -> Result<Outcome, Failure> {
+pub(crate) fn get(this: ArcBorrow<'_, Family>, req: &Request<'_>) -> Result<Outcome, Failure> {
+    let f = &*this;
     f.require_reader(req)?;
     let p = parse(&POLICY_KEY_ONLY, req.payload(), NLMSG_HDRLEN)?;
     if req.hdr().flags & NLM_F_DUMP == NLM_F_DUMP {
@@ -104,7 +106,7 @@ pub(crate) fn get(f: &Family, req: &Request<'_>) -> Result<Outcome, Failure> {
             .at(at));
         }
         let min = entry_space(f.limits.max_key_len, f.limits.max_value_len);
-        req.start_dump(f, u32::try_from(min).unwrap_or(u32::MAX))?;
+        req.start_dump(this, u32::try_from(min).unwrap_or(u32::MAX))?;
         return Ok(Outcome::DumpStarted);
     }
     let k = key(f, &p)?;

@@ -11,37 +11,62 @@ mod stats;
 mod store;
 
 use crate::netlink::{err, Failure, Handler, Outcome, Periodic, Request, SocketRef};
-use crate::params::Limits;
+use crate::params::{Limits, Quota};
 use crate::proto::errno::{ENOBUFS, EOPNOTSUPP, EPERM, ESRCH};
 use crate::proto::family::{attr, group, msg, GROUPS, POLICY_NONE};
 use crate::proto::policy::parse;
 use crate::proto::wire::NLMSG_HDRLEN;
+use heartbeat::HeartbeatConfig;
 use kernel::prelude::*;
-use kernel::sync::Mutex;
+use kernel::sync::{ArcBorrow, Mutex};
 use stats::Stats;
 use store::Store;
+
+/// Who owns a family's network namespace, which decides its limits.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Owner {
+    /// The initial user namespace: the administrator's own namespaces.
+    InitialUserNs,
+    /// Any other user namespace: any user can create one (`unshare -Urn`) and has
+    /// `CAP_NET_ADMIN` over its network namespaces, so these get the `userns_*` limits.
+    OtherUserNs,
+}
 
 /// The state of one family in one network namespace.
 #[pin_data]
 pub(crate) struct Family {
     number: u32,
     limits: Limits,
+    owner: Owner,
     stats: Stats,
     #[pin]
     store: Mutex<Store>,
     #[pin]
     heartbeat: Periodic,
+    /// Serialises every change of the heartbeat's period and timer.
+    #[pin]
+    heartbeat_config: Mutex<HeartbeatConfig>,
 }
 
 impl Family {
-    pub(crate) fn new(number: u32, limits: Limits) -> impl PinInit<Self> {
+    pub(crate) fn new(number: u32, limits: Limits, owner: Owner) -> impl PinInit<Self> {
         pin_init!(Self {
             number,
             limits,
+            owner,
             stats: Stats::default(),
             store <- kernel::new_mutex!(Store::new(), "nlfam_store"),
             heartbeat <- Periodic::new(group::HEARTBEAT, heartbeat::build),
+            heartbeat_config <- kernel::new_mutex!(HeartbeatConfig::default(), "nlfam_heartbeat"),
         })
+    }
+
+    /// The store quota of this family's namespace.
+    fn quota(&self) -> &Quota {
+        match self.owner {
+            Owner::InitialUserNs => &self.limits.quota,
+            Owner::OtherUserNs => &self.limits.userns_quota,
+        }
     }
 
     /// The family number (23–31).
@@ -92,7 +117,7 @@ impl Family {
         parse(&POLICY_NONE, req.payload(), NLMSG_HDRLEN)?;
         let entries = self.store.lock().len() as u32;
         let s = &self.stats;
-        let subscribers = req.subscribers::<{ GROUPS as usize }>();
+        let subscribers = req.subscribers();
         req.reply(msg::STATS, 0, 512, |w| {
             w.put_u32(attr::FAMILY, self.number)?;
             w.put_u64(attr::STAT_RX, Stats::read(&s.rx))?;
@@ -111,7 +136,7 @@ impl Family {
             w.put_u32(attr::STAT_ENTRIES, entries)?;
             // Subscribing sockets per group, for the groups that have any.
             let nest = w.begin_nest(attr::STAT_SUBSCRIBERS)?;
-            for (g, n) in (1u16..).zip(subscribers) {
+            for (g, n) in (1u16..).zip(subscribers).take(GROUPS as usize) {
                 if n != 0 {
                     w.put_u32(g, n)?;
                 }
@@ -123,12 +148,35 @@ impl Family {
 }
 
 impl Handler for Family {
-    fn handle(&self, req: &Request<'_>) -> Result<Outcome, Failure> {
+    fn handle(this: ArcBorrow<'_, Self>, req: &Request<'_>) -> Result<Outcome, Failure> {
+        let f = &*this;
+        f.handle_one(this, req)
+    }
+
+    fn attached(&self, _sock: SocketRef<'_>) {
+        heartbeat::start_from_parameter(self);
+    }
+
+    fn shutdown(&self) {
+        heartbeat::shutdown(self);
+    }
+
+    fn periodic(&self) -> Option<&Periodic> {
+        Some(&self.heartbeat)
+    }
+
+    fn replies_lost(&self, n: u64) {
+        Stats::add(&self.stats.dropped, n);
+    }
+}
+
+impl Family {
+    fn handle_one(&self, this: ArcBorrow<'_, Self>, req: &Request<'_>) -> Result<Outcome, Failure> {
         Stats::bump(&self.stats.rx);
         let r = match req.hdr().ty {
             msg::ECHO => echo::handle(req),
             msg::KV_SET => kv::set(self, req),
-            msg::KV_GET => kv::get(self, req),
+            msg::KV_GET => kv::get(this, req),
             msg::KV_DEL => kv::del(self, req),
             msg::PUBLISH => publish::handle(self, req),
             msg::STATS => self.stats(req),
@@ -151,20 +199,5 @@ impl Handler for Family {
             Err(_) => Stats::bump(&self.stats.errors),
         }
         r
-    }
-
-    fn attached(&self, sock: SocketRef<'_>) {
-        self.heartbeat.attach(sock);
-        if self.limits.heartbeat_ms != 0 {
-            self.heartbeat.set_period(self.limits.heartbeat_ms);
-        }
-    }
-
-    fn shutdown(&self) {
-        self.heartbeat.stop();
-    }
-
-    fn replies_lost(&self, n: u64) {
-        Stats::add(&self.stats.dropped, n);
     }
 }

@@ -3,12 +3,18 @@
 //! The key-value store of one family in one namespace: an ordered map (dumps come out in
 //! key order and resume by key) plus a generation counter that changes with every write,
 //! so a dump can tell it raced with one.
+//!
+//! Everything the store allocates is made on behalf of the requesting task and charged to
+//! its memory cgroup (`GFP_KERNEL_ACCOUNT`, as rtnetlink and nf_tables charge what users
+//! create), and bounded by a [`Quota`] in entries and in bytes.
 
+use core::num::NonZeroU32;
 use kernel::error::code::{EEXIST, ENOENT, ENOSPC};
 use kernel::prelude::*;
 use kernel::rbtree::{Entry, RBTree, RBTreeNodeReservation};
 
 use crate::netlink::Failure;
+use crate::params::Quota;
 use crate::proto::wire::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE};
 
 /// Keys up to this long live inside the tree node: storing one, or looking one up, then
@@ -64,10 +70,10 @@ impl Ord for Key {
     }
 }
 
-/// Copies `bytes` into a new kernel vector.
+/// Copies `bytes` into a new kernel vector, charged to the calling task's memory cgroup.
 pub(crate) fn to_kvec(bytes: &[u8]) -> Result<KVec<u8>> {
-    let mut v = KVec::with_capacity(bytes.len(), GFP_KERNEL)?;
-    v.extend_from_slice(bytes, GFP_KERNEL)?;
+    let mut v = KVec::with_capacity(bytes.len(), GFP_KERNEL_ACCOUNT)?;
+    v.extend_from_slice(bytes, GFP_KERNEL_ACCOUNT)?;
     Ok(v)
 }
 
@@ -82,7 +88,9 @@ pub(crate) enum Walk {
 pub(crate) struct Store {
     map: RBTree<Key, KVec<u8>>,
     len: usize,
-    generation: u64,
+    /// Bytes of keys plus values held.
+    bytes: usize,
+    generation: NonZeroU32,
 }
 
 impl Store {
@@ -90,7 +98,8 @@ impl Store {
         Self {
             map: RBTree::new(),
             len: 0,
-            generation: 1,
+            bytes: 0,
+            generation: NonZeroU32::MIN,
         }
     }
 
@@ -98,9 +107,15 @@ impl Store {
         self.len
     }
 
-    /// Changes with every successful SET or DEL.
-    pub(crate) fn generation(&self) -> u64 {
+    /// Changes with every successful SET or DEL: two consecutive values always differ
+    /// (only 2^32 - 1 writes bring a value back), and it is never 0, which the netlink
+    /// core's dump consistency check reads as "not tracked".
+    pub(crate) fn generation(&self) -> NonZeroU32 {
         self.generation
+    }
+
+    fn changed(&mut self) {
+        self.generation = self.generation.checked_add(1).unwrap_or(NonZeroU32::MIN);
     }
 
     pub(crate) fn get(&self, key: &Key) -> Option<&KVec<u8>> {
@@ -115,8 +130,9 @@ impl Store {
         key: Key,
         value: KVec<u8>,
         flags: u16,
-        max_entries: usize,
+        quota: &Quota,
     ) -> Result<(), Failure> {
+        let key_len = key.as_bytes().len();
         match self.map.entry(key) {
             Entry::Occupied(mut entry) => {
                 if flags & NLM_F_EXCL != 0 {
@@ -128,6 +144,15 @@ impl Store {
                         "key exists; NLM_F_REPLACE overwrites it",
                     ));
                 }
+                // The new total, as if the old value were gone.
+                let bytes = self
+                    .bytes
+                    .saturating_sub(entry.get().len())
+                    .saturating_add(value.len());
+                if bytes > quota.max_bytes {
+                    return Err(Failure::new(ENOSPC, quota.bytes_full));
+                }
+                self.bytes = bytes;
                 *entry.get_mut() = value;
             }
             Entry::Vacant(entry) => {
@@ -137,25 +162,33 @@ impl Store {
                         "key does not exist; NLM_F_CREATE creates it",
                     ));
                 }
-                if self.len >= max_entries {
-                    return Err(Failure::new(
-                        ENOSPC,
-                        "store is full (module parameter max_entries)",
-                    ));
+                if self.len >= quota.max_entries {
+                    return Err(Failure::new(ENOSPC, quota.entries_full));
                 }
-                entry.insert(value, RBTreeNodeReservation::new(GFP_KERNEL)?);
+                let bytes = self
+                    .bytes
+                    .saturating_add(key_len)
+                    .saturating_add(value.len());
+                if bytes > quota.max_bytes {
+                    return Err(Failure::new(ENOSPC, quota.bytes_full));
+                }
+                entry.insert(value, RBTreeNodeReservation::new(GFP_KERNEL_ACCOUNT)?);
                 self.len += 1;
+                self.bytes = bytes;
             }
         }
-        self.generation = self.generation.wrapping_add(1);
+        self.changed();
         Ok(())
     }
 
     pub(crate) fn del(&mut self, key: &Key) -> Result<(), Failure> {
         match self.map.remove(key) {
-            Some(_) => {
+            Some(value) => {
                 self.len -= 1;
-                self.generation = self.generation.wrapping_add(1);
+                self.bytes = self
+                    .bytes
+                    .saturating_sub(key.as_bytes().len() + value.len());
+                self.changed();
                 Ok(())
             }
             None => Err(Failure::new(ENOENT, "no such key")),

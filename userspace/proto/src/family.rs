@@ -156,6 +156,21 @@ pub mod limits {
     pub const ENTRIES_DEFAULT: u32 = 65_536;
     /// Ceiling for `max_entries`.
     pub const ENTRIES_MAX: u32 = 4_194_304;
+    /// Default most bytes of keys and values per family and namespace (256 MiB).
+    pub const BYTES_DEFAULT: u32 = 268_435_456;
+    /// Ceiling for `max_bytes` and `userns_max_bytes`.
+    pub const BYTES_MAX: u32 = u32::MAX;
+    /// Default `userns_max_entries`: namespaces owned by a user namespace other than the
+    /// initial one (any user can create those) get a much smaller store.
+    pub const USERNS_ENTRIES_DEFAULT: u32 = 1024;
+    /// Default `userns_max_bytes` (1 MiB).
+    pub const USERNS_BYTES_DEFAULT: u32 = 1_048_576;
+    /// Default `userns_min_period_ms`: the shortest heartbeat in such namespaces.
+    pub const USERNS_PERIOD_MS_MIN_DEFAULT: u32 = 1000;
+    /// Default `userns_max_heartbeats`: heartbeats armed at once, over all such namespaces.
+    pub const USERNS_HEARTBEATS_DEFAULT: u32 = 16;
+    /// Ceiling for `userns_max_heartbeats`.
+    pub const USERNS_HEARTBEATS_MAX: u32 = 4096;
     /// Longest PUBLISH payload.
     pub const PAYLOAD_LEN_MAX: u32 = 65_000;
     /// Longest heartbeat period (one day).

@@ -63,7 +63,7 @@ fn attributes() {
 #[test]
 fn groups_families_and_limits() {
     let d = doc();
-    let expect: [(&str, u64); 14] = [
+    let expect: [(&str, u64); 22] = [
         ("kv", group::KV.into()),
         ("heartbeat-group", group::HEARTBEAT.into()),
         ("publish-min", group::PUBLISH_MIN.into()),
@@ -78,6 +78,20 @@ fn groups_families_and_limits() {
         ("value-len-ceiling", limits::VALUE_LEN_MAX.into()),
         ("entries-ceiling", limits::ENTRIES_MAX.into()),
         ("payload-len-max", limits::PAYLOAD_LEN_MAX.into()),
+        ("max_bytes", limits::BYTES_DEFAULT.into()),
+        ("userns_max_entries", limits::USERNS_ENTRIES_DEFAULT.into()),
+        ("userns_max_bytes", limits::USERNS_BYTES_DEFAULT.into()),
+        (
+            "userns_min_period_ms",
+            limits::USERNS_PERIOD_MS_MIN_DEFAULT.into(),
+        ),
+        (
+            "userns_max_heartbeats",
+            limits::USERNS_HEARTBEATS_DEFAULT.into(),
+        ),
+        ("bytes-ceiling", limits::BYTES_MAX.into()),
+        ("period-ceiling", limits::PERIOD_MS_MAX.into()),
+        ("heartbeats-ceiling", limits::USERNS_HEARTBEATS_MAX.into()),
     ];
     for (name, v) in expect {
         assert_eq!(value(&d, name), v, "{name}");

@@ -2,6 +2,8 @@
 //! invocation, run by the kselftest-style scripts in `tests/`. Exit 0 = pass, 1 = fail
 //! (with the reason on stderr), 2 = usage error.
 
+mod failnth;
+mod security;
 mod unload_race;
 
 use nlfam::proto::errno;
@@ -785,9 +787,17 @@ fn unprivileged(family: u32, open_read: bool) -> Check {
         s.echo(b"x").map_err(|e| e.to_string())? == b"x",
         "echo as an unprivileged user"
     );
-    expect_errno("set", s.set(b"k", b"v", SetMode::Upsert), errno::EPERM)?;
-    expect_errno("del", s.del(b"k"), errno::EPERM)?;
-    expect_errno("publish", s.publish(5, b"x"), errno::EPERM)?;
+    // Writes are refused by the module itself, which says why in the extended ACK.
+    let admin = "CAP_NET_ADMIN is required";
+    expect_err_msg(
+        "set",
+        s.set(b"k", b"v", SetMode::Upsert),
+        errno::EPERM,
+        admin,
+    )?;
+    expect_err_msg("del", s.del(b"k"), errno::EPERM, admin)?;
+    expect_err_msg("publish", s.publish(5, b"x"), errno::EPERM, admin)?;
+    expect_err_msg("config", s.config(0).map(drop), errno::EPERM, admin)?;
     if open_read {
         expect_errno("get (nonroot=1)", s.get(b"k"), errno::ENOENT)?;
         s.dump().map_err(|e| format!("dump with nonroot=1: {e}"))?;
@@ -796,52 +806,80 @@ fn unprivileged(family: u32, open_read: bool) -> Check {
         s.add_membership(1)
             .map_err(|e| format!("subscribe with nonroot=1: {e}"))?;
     } else {
-        expect_errno("get", s.get(b"k"), errno::EPERM)?;
-        expect_errno("dump", s.dump(), errno::EPERM)?;
-        expect_errno("stats", s.stats(), errno::EPERM)?;
+        expect_err_msg("get", s.get(b"k").map(drop), errno::EPERM, admin)?;
+        expect_err_msg("dump", s.dump().map(drop), errno::EPERM, admin)?;
+        expect_err_msg("stats", s.stats().map(drop), errno::EPERM, admin)?;
+        // The netlink core refuses the subscription in setsockopt(): an errno, no ACK.
         expect_errno("subscribe", s.add_membership(1), errno::EPERM)?;
     }
     Ok(())
 }
 
-/// With `max_entries=3 max_key_len=8 max_value_len=16`: the fourth key fails with ENOSPC
-/// and each limit is named in the extended ACK.
-fn limits(family: u32) -> Check {
-    use nlfam::SetMode;
-    let mut s = open(family)?;
-    for k in ["a", "b", "c"] {
-        s.set(k.as_bytes(), b"v", SetMode::Create)
-            .map_err(|e| e.to_string())?;
-    }
-    match s.set(b"d", b"v", SetMode::Create) {
+/// `what` fails with `want` and an extended-ACK message containing `text`.
+fn expect_err_msg(what: &str, r: Result<(), Error>, want: i32, text: &str) -> Check {
+    match r {
         Err(Error::Kernel {
             errno: e,
             msg: Some(m),
             ..
-        }) if e == errno::ENOSPC && m.contains("max_entries") => {
-            eprintln!("# fourth entry: ENOSPC: {m}")
+        }) if e == want && m.contains(text) => {
+            eprintln!("# {what}: {}: {m}", errno::name(e).unwrap_or("?"));
+            Ok(())
         }
-        other => {
-            return Err(format!(
-                "fourth entry: want ENOSPC naming max_entries, got {other:?}"
-            ))
-        }
+        other => Err(format!(
+            "{what}: want {} with an extack message containing \"{text}\", got {other:?}",
+            errno::name(want).unwrap_or("?")
+        )),
     }
-    s.set(b"a", b"replaced", SetMode::Replace)
-        .map_err(|e| format!("replace in a full store: {e}"))?;
-    expect_errno(
+}
+
+/// With `max_entries=3 max_key_len=8 max_value_len=16`: keys and values exactly at their
+/// limit are accepted, one byte over is refused with EMSGSIZE naming the limit, the
+/// fourth key fails with ENOSPC naming max_entries.
+fn limits(family: u32) -> Check {
+    use nlfam::SetMode;
+    let mut s = open(family)?;
+    let (key8, value16) = (b"12345678", [7u8; 16]);
+    s.set(key8, &value16, SetMode::Create)
+        .map_err(|e| format!("8-byte key with a 16-byte value (at the limits): {e}"))?;
+    ensure!(
+        s.get(key8).map_err(|e| e.to_string())? == value16,
+        "8-byte key read back with a different value"
+    );
+    eprintln!("# 8-byte key, 16-byte value (exactly at the limits): accepted");
+    for k in ["a", "b"] {
+        s.set(k.as_bytes(), b"v", SetMode::Create)
+            .map_err(|e| e.to_string())?;
+    }
+    expect_err_msg(
+        "fourth entry",
+        s.set(b"d", b"v", SetMode::Create),
+        errno::ENOSPC,
+        "max_entries",
+    )?;
+    s.set(b"a", &value16, SetMode::Replace)
+        .map_err(|e| format!("replace with a 16-byte value in a full store: {e}"))?;
+    expect_err_msg(
         "9-byte key",
         s.set(b"123456789", b"v", SetMode::Upsert),
         errno::EMSGSIZE,
+        "max_key_len",
     )?;
-    expect_errno(
+    expect_err_msg(
         "17-byte value",
         s.set(b"a", &[1u8; 17], SetMode::Upsert),
         errno::EMSGSIZE,
+        "max_value_len",
     )?;
-    s.set(b"12345678", &[1u8; 16], SetMode::Replace)
-        .err()
-        .ok_or("replace of a missing key succeeded")?;
+    expect_errno(
+        "replace of a missing key",
+        s.set(b"zz", b"v", SetMode::Replace),
+        errno::ENOENT,
+    )?;
+    ensure!(
+        s.get(b"a").map_err(|e| e.to_string())? == value16,
+        "a refused request changed an entry"
+    );
     Ok(())
 }
 
@@ -1061,6 +1099,9 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut family = FAMILY_DEFAULT;
     let mut check = None;
+    if args.first().map(String::as_str) == Some("fail-nth") {
+        return failnth::main(&args[1..]);
+    }
     if args.first().map(String::as_str) == Some("unload-race") {
         // unload-race CYCLES KO [PARAMS]
         let cycles = args.get(1).and_then(|c| c.parse().ok());
@@ -1076,6 +1117,15 @@ fn main() -> ExitCode {
                 }
             }
             _ => usage(),
+        };
+    }
+    if args.first().map(String::as_str) == Some("sec") {
+        return match security::dispatch(&args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("FAIL: {e}");
+                ExitCode::FAILURE
+            }
         };
     }
     if args.first().map(String::as_str) == Some("try") {
