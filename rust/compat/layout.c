@@ -27,6 +27,7 @@ void nlfam_layout(void)
 	DEFINE(SOCK_SIZE, sizeof(struct sock));
 	DEFINE(SOCK_SK_USER_DATA, offsetof(struct sock, sk_user_data) + SKEW);
 	DEFINE(SOCK_SK_PROTOCOL, offsetof(struct sock, sk_protocol));
+	DEFINE(SOCK_SK_ERR, offsetof(struct sock, sk_err));
 	DEFINE(SOCK_SKC_NET, offsetof(struct sock, __sk_common.skc_net));
 	DEFINE(SOCK_SKC_BIND_NODE, offsetof(struct sock, __sk_common.skc_bind_node));
 	DEFINE(NETLINK_SOCK_SIZE, sizeof(struct netlink_sock));

@@ -25,7 +25,7 @@ mod generated;
 
 pub(crate) use generated::{
     from_kuid_munged, hlist_node, init_net, init_user_ns, kuid_t, net, netlink_sock, netlink_table,
-    nl_table, nl_table_lock, pernet_operations, register_pernet_subsys, sock,
+    nl_table, nl_table_lock, pernet_operations, register_pernet_subsys, sk_error_report, sock,
     unregister_pernet_subsys, NETLINK_F_CAP_ACK, NETLINK_F_EXT_ACK,
 };
 
@@ -53,6 +53,7 @@ const _: () = {
     same!(size_of::<sock>(), SOCK_SIZE);
     same!(offset_of!(sock, sk_user_data), SOCK_SK_USER_DATA);
     same!(offset_of!(sock, sk_protocol), SOCK_SK_PROTOCOL);
+    same!(offset_of!(sock, sk_err), SOCK_SK_ERR);
     same!(offset_of!(sock, __sk_common.skc_net), SOCK_SKC_NET);
     same!(
         offset_of!(sock, __sk_common.__bindgen_anon_4),

@@ -323,5 +323,6 @@ fn ack(
     });
     if built.is_err() {
         replies.count_lost();
+        skb.report_lost_answer();
     }
 }

@@ -247,6 +247,23 @@ impl InSkb {
         unsafe { local::from_kuid_munged(owner, kuid) }
     }
 
+    /// Tells the sender that an answer to it was lost for want of memory, as the core's
+    /// `netlink_ack` does: `ENOBUFS` becomes the sending socket's pending error (its next
+    /// `recvmsg` fails with it) and waiters are woken, so a client waiting for the answer
+    /// does not wait forever.
+    pub(crate) fn report_lost_answer(&self) {
+        let sk = self.cb().sk.cast::<local::sock>();
+        if sk.is_null() {
+            return;
+        }
+        // SAFETY: `NETLINK_CB(skb).sk` is the sending socket, alive while its `sendmsg`
+        // runs, which is where the input callback (and so this) runs. `sk_err` is an
+        // `int` written with `WRITE_ONCE` semantics (a volatile store), as the core does.
+        unsafe { core::ptr::write_volatile(&raw mut (*sk).sk_err, bindings::ENOBUFS as i32) };
+        // SAFETY: As above: the socket is alive.
+        unsafe { local::sk_error_report(sk) };
+    }
+
     /// Whether the sender has `cap` in the user namespace that owns the family's netns.
     pub(crate) fn net_capable(&self, cap: u32) -> bool {
         // SAFETY: `skb` is a valid netlink skb (type invariant).

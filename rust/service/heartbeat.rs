@@ -82,6 +82,7 @@ pub(crate) fn config(f: &Family, req: &Request<'_>) -> Result<Outcome, Failure> 
         );
     }
     let mut cfg = f.heartbeat_config.lock();
+    let mut reserved = false;
     if f.owner == Owner::OtherUserNs && ms != 0 {
         if ms < f.limits.userns_min_period_ms {
             return Err(Failure::new(
@@ -90,12 +91,27 @@ pub(crate) fn config(f: &Family, req: &Request<'_>) -> Result<Outcome, Failure> 
             )
             .at(period_offset(&p)));
         }
-        if !cfg.armed && !reserve_slot(f.limits.userns_max_heartbeats) {
-            return Err(Failure::new(
-                err(ENOSPC),
-                "too many heartbeats in namespaces not owned by the initial user namespace (module parameter userns_max_heartbeats)",
-            ));
+        if !cfg.armed {
+            if !reserve_slot(f.limits.userns_max_heartbeats) {
+                return Err(Failure::new(
+                    err(ENOSPC),
+                    "too many heartbeats in namespaces not owned by the initial user namespace (module parameter userns_max_heartbeats)",
+                ));
+            }
+            reserved = true;
         }
+    }
+    // The answer (the configuration about to be in force) is queued first: when it cannot
+    // be, the request fails with nothing changed, never half-applied.
+    let ticks = f.heartbeat.ticks();
+    if let Err(e) = req.reply(msg::CONFIG, 0, 2 * attr_space(8), |w| {
+        w.put_u32(attr::PERIOD_MS, ms)?;
+        w.put_u64(attr::COUNTER, ticks)
+    }) {
+        if reserved {
+            release_slot();
+        }
+        return Err(e);
     }
     if f.owner == Owner::OtherUserNs && ms == 0 && cfg.armed {
         release_slot();
@@ -103,10 +119,6 @@ pub(crate) fn config(f: &Family, req: &Request<'_>) -> Result<Outcome, Failure> 
     cfg.armed = ms != 0;
     cfg.configured = true;
     f.heartbeat.set_period(ms);
-    req.reply(msg::CONFIG, 0, 2 * attr_space(8), |w| {
-        w.put_u32(attr::PERIOD_MS, f.heartbeat.period_ms())?;
-        w.put_u64(attr::COUNTER, f.heartbeat.ticks())
-    })?;
     Ok(Outcome::Done)
 }
 
