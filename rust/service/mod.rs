@@ -150,7 +150,33 @@ impl Family {
 impl Handler for Family {
     fn handle(this: ArcBorrow<'_, Self>, req: &Request<'_>) -> Result<Outcome, Failure> {
         let f = &*this;
-        f.handle_one(this, req)
+        Stats::bump(&f.stats.rx);
+        let r = match req.hdr().ty {
+            msg::ECHO => echo::handle(req),
+            msg::KV_SET => kv::set(f, req),
+            msg::KV_GET => kv::get(this, req),
+            msg::KV_DEL => kv::del(f, req),
+            msg::PUBLISH => publish::handle(f, req),
+            msg::STATS => f.stats(req),
+            msg::CONFIG => heartbeat::config(f, req),
+            _ => Err(Failure::new(
+                err(EOPNOTSUPP),
+                "unknown message type for this family",
+            )),
+        };
+        match &r {
+            Ok(Outcome::Done)
+                if matches!(
+                    req.hdr().ty,
+                    msg::ECHO | msg::KV_GET | msg::STATS | msg::CONFIG
+                ) =>
+            {
+                Stats::bump(&f.stats.tx)
+            }
+            Ok(_) => {}
+            Err(_) => Stats::bump(&f.stats.errors),
+        }
+        r
     }
 
     fn attached(&self, _sock: SocketRef<'_>) {
@@ -167,37 +193,5 @@ impl Handler for Family {
 
     fn replies_lost(&self, n: u64) {
         Stats::add(&self.stats.dropped, n);
-    }
-}
-
-impl Family {
-    fn handle_one(&self, this: ArcBorrow<'_, Self>, req: &Request<'_>) -> Result<Outcome, Failure> {
-        Stats::bump(&self.stats.rx);
-        let r = match req.hdr().ty {
-            msg::ECHO => echo::handle(req),
-            msg::KV_SET => kv::set(self, req),
-            msg::KV_GET => kv::get(this, req),
-            msg::KV_DEL => kv::del(self, req),
-            msg::PUBLISH => publish::handle(self, req),
-            msg::STATS => self.stats(req),
-            msg::CONFIG => heartbeat::config(self, req),
-            _ => Err(Failure::new(
-                err(EOPNOTSUPP),
-                "unknown message type for this family",
-            )),
-        };
-        match &r {
-            Ok(Outcome::Done)
-                if matches!(
-                    req.hdr().ty,
-                    msg::ECHO | msg::KV_GET | msg::STATS | msg::CONFIG
-                ) =>
-            {
-                Stats::bump(&self.stats.tx)
-            }
-            Ok(_) => {}
-            Err(_) => Stats::bump(&self.stats.errors),
-        }
-        r
     }
 }
