@@ -24,7 +24,7 @@ use netlink::{unit_registered, Net, PerNet, PernetId, PernetRegistration, Regist
 use proto::family::GROUPS;
 use service::{Family, Owner};
 
-module! {
+nlfam_module! {
     type: Nlfam,
     name: "nlfam",
     author: "nlfam developers",

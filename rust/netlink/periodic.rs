@@ -59,7 +59,7 @@ impl Periodic {
             // SAFETY: `slot` is the timer's memory, pinned inside `Self`; the lock class
             // key is static, as lockdep requires.
             timer <- Opaque::ffi_init(|slot| unsafe {
-                bindings::init_timer_key(
+                crate::compat::timer_init_key(
                     slot,
                     Some(Self::fire),
                     0,

@@ -205,8 +205,8 @@ impl Store {
         mut f: impl FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<Walk> {
         let mut cursor = match after {
-            Some(k) => self.map.cursor_lower_bound(k),
-            None => self.map.cursor_front(),
+            Some(k) => crate::compat::rbtree::cursor_lower_bound(&mut self.map, k),
+            None => crate::compat::rbtree::cursor_front(&mut self.map),
         };
         // `cursor_lower_bound` lands on the key itself when it still exists: skip it.
         if let (Some(c), Some(k)) = (&cursor, after) {
