@@ -730,7 +730,11 @@ static int nlfam_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	unsigned int written = 0;
 	struct rb_node *n;
 
+#ifdef NL_ASSERT_CTX_FITS	/* 7.x's name */
+	NL_ASSERT_CTX_FITS(struct nlfam_dump_ctx);
+#else
 	NL_ASSERT_DUMP_CTX_FITS(struct nlfam_dump_ctx);
+#endif
 	if (!cur) {
 		cur = kmalloc(struct_size(cur, key, max_key_len), GFP_KERNEL_ACCOUNT);
 		if (!cur)
