@@ -10,6 +10,10 @@ SHELL      := /bin/bash
 # show. `make run`, `make fuzz` and benchmarks use the plain one (FLAVOR).
 FLAVOR     ?= plain
 TEST_FLAVOR ?= debug
+# The kernel `make kernel/module/run` use: the project's own 6.12 build of FLAVOR, or
+# stock-7.3, Debian 13's own Rust-enabled 7.3.4+deb13-amd64 image as shipped (no kernel
+# build: scripts/stock-kernel prepares a Debian 13 build root the module is built in).
+KERNEL     ?= $(FLAVOR)
 # Messages the suite's fuzz test sends (plus a tenth as many from an unprivileged user):
 # the debug kernel under TCG takes ~3 000 per second in datagrams of up to 64 messages.
 # 400 000 keeps `make test` (debug kernel build included) well inside CI's 90 minutes;
@@ -19,7 +23,7 @@ TEST_FUZZ_MESSAGES ?= 400000
 # kernel under TCG); `make stress` runs 1000.
 TEST_STRESS_CYCLES ?= 100
 CARGO      ?= cargo
-KBUILD_DIR  = $(shell scripts/build-kernel $(FLAVOR))
+KBUILD_DIR  = $(shell scripts/build-kernel $(KERNEL))
 USERSPACE  := userspace
 BIN        := $(USERSPACE)/target/release
 
@@ -31,6 +35,7 @@ help:
 	@sed -n '3,7p' Makefile | sed 's/^# //'
 	@echo "  make setup      install packages, rust-src, bindgen, virtme-ng (idempotent)"
 	@echo "  make kernel     build the test kernel (cached in ~/.cache/nlfam; FLAVOR=plain|debug)"
+	@echo "  KERNEL=stock-7.3 (kernel, module, run): Debian 13's own 7.3 image, no kernel build"
 	@echo "  (make test and vm-test use the debug kernel: TEST_FLAVOR=debug)"
 	@echo "  make module     build rust/nlfam.ko against it"
 	@echo "  make userspace  build the client, CLI and test tools (cargo, release)"
@@ -43,13 +48,29 @@ setup:
 	@scripts/setup
 
 kernel:
-	@scripts/build-kernel $(FLAVOR) >/dev/null
+ifeq ($(KERNEL),stock-7.3)
+	@scripts/stock-kernel >/dev/null
+else
+	@scripts/build-kernel $(KERNEL) >/dev/null
+endif
 
 # The module is built against the kernel tree of the selected flavor; kbuild notices a
 # different tree through its recorded command lines and rebuilds.
 # CLIPPY=1: the kernel's clippy runs on every build; any warning fails it.
 module:
-	@kdir=$$(scripts/build-kernel $(FLAVOR)) && \
+ifeq ($(KERNEL),stock-7.3)
+	@scripts/stock-kernel >/dev/null && \
+	  out=$$(scripts/stock-kernel make -s M=$(CURDIR) modules 2>&1); rc=$$?; \
+	  [ -z "$$out" ] || echo "$$out"; \
+	  [ $$rc -eq 0 ] || exit $$rc; \
+	  if grep -q '^warning' <<<"$$out"; then echo "error: the module build warned (see above)" >&2; exit 1; fi; \
+	  echo "    built rust/nlfam.ko for stock-7.3 (in its Debian 13 build root)" && \
+	  scripts/stock-kernel make -s M=$(CURDIR)/bench/c-reference modules >/dev/null && \
+	  echo "    built bench/c-reference/nlfam_c.ko for stock-7.3" && \
+	  scripts/stock-kernel make -s M=$(CURDIR)/tests/report-selftest modules >/dev/null && \
+	  echo "    built tests/report-selftest/nlfam_report_selftest.ko for stock-7.3"
+else
+	@kdir=$$(scripts/build-kernel $(KERNEL)) && \
 	  out=$$($(MAKE) -s -C "$$kdir" M=$(CURDIR) ARCH=x86_64 LLVM=1 CLIPPY=1 modules 2>&1); rc=$$?; \
 	  [ -z "$$out" ] || echo "$$out"; \
 	  [ $$rc -eq 0 ] || exit $$rc; \
@@ -59,22 +80,23 @@ module:
 	  echo "    built bench/c-reference/nlfam_c.ko (C reference: benchmarks, tests/ebusy.sh)" && \
 	  $(MAKE) -s -C "$$kdir" M=$(CURDIR)/tests/report-selftest ARCH=x86_64 LLVM=1 modules >/dev/null && \
 	  echo "    built tests/report-selftest/nlfam_report_selftest.ko (test-only: one deliberate report per kind)"
+endif
 
 userspace:
 	@cd $(USERSPACE) && $(CARGO) build --release --quiet --workspace --bins
 
 run: setup kernel module userspace
-	@scripts/vm --kernel "$(KBUILD_DIR)" --timeout 300 -- $(CURDIR)/scripts/demo
+	@scripts/vm --kernel "$(if $(filter stock-7.3,$(KERNEL)),stock-7.3,$(KBUILD_DIR))" --timeout 300 -- $(CURDIR)/scripts/demo
 
 host-test: userspace
 	@scripts/test --host-only
 
 vm-test: setup
-	@$(MAKE) -s FLAVOR=$(TEST_FLAVOR) kernel module userspace
+	@$(MAKE) -s FLAVOR=$(TEST_FLAVOR) KERNEL=$(TEST_FLAVOR) kernel module userspace
 	@FUZZ_MESSAGES=$${FUZZ_MESSAGES:-$(TEST_FUZZ_MESSAGES)} STRESS_CYCLES=$${STRESS_CYCLES:-$(TEST_STRESS_CYCLES)} NLFAM_RESULTS=test scripts/test --vm-only --kernel "$$(scripts/build-kernel $(TEST_FLAVOR))"
 
 test: setup
-	@$(MAKE) -s FLAVOR=$(TEST_FLAVOR) kernel module userspace
+	@$(MAKE) -s FLAVOR=$(TEST_FLAVOR) KERNEL=$(TEST_FLAVOR) kernel module userspace
 	@FUZZ_MESSAGES=$${FUZZ_MESSAGES:-$(TEST_FUZZ_MESSAGES)} STRESS_CYCLES=$${STRESS_CYCLES:-$(TEST_STRESS_CYCLES)} NLFAM_RESULTS=test scripts/test --kernel "$$(scripts/build-kernel $(TEST_FLAVOR))"
 
 # As many fuzz messages as asked: make fuzz FUZZ_MESSAGES=10000000 FUZZ_SEED=42
@@ -84,7 +106,7 @@ fuzz: setup kernel module userspace
 
 # Stress on the debug kernel: make stress STRESS_CYCLES=1000
 stress: setup
-	@$(MAKE) -s FLAVOR=$(TEST_FLAVOR) kernel module userspace
+	@$(MAKE) -s FLAVOR=$(TEST_FLAVOR) KERNEL=$(TEST_FLAVOR) kernel module userspace
 	@STRESS_CYCLES=$${STRESS_CYCLES:-1000} NLFAM_TEST_TIMEOUT=$${NLFAM_TEST_TIMEOUT:-86400} NLFAM_VM_TIMEOUT=$${NLFAM_VM_TIMEOUT:-86400} \
 	  NLFAM_RESULTS=stress scripts/test --vm-only --kernel "$$(scripts/build-kernel $(TEST_FLAVOR))" unload_race.sh stress_kv.sh flood.sh
 
