@@ -31,6 +31,48 @@ nlfam_module! {
     description: "Custom netlink families 23-31 with request/reply, dumps and events",
     license: "GPL",
     alias: ["net-pf-16-proto-25"],
+    params: {
+        max_key_len: u32 {
+            default: crate::proto::family::limits::KEY_LEN_DEFAULT,
+            description: "Longest key in bytes (1-1024, default 256)",
+        },
+        max_value_len: u32 {
+            default: crate::proto::family::limits::VALUE_LEN_DEFAULT,
+            description: "Longest value in bytes (0-65000, default 4096)",
+        },
+        max_entries: u32 {
+            default: crate::proto::family::limits::ENTRIES_DEFAULT,
+            description: "Most entries per family and network namespace (1-4194304, default 65536)",
+        },
+        max_bytes: u32 {
+            default: crate::proto::family::limits::BYTES_DEFAULT,
+            description: "Most bytes of keys and values per family and network namespace (default 256 MiB)",
+        },
+        userns_max_entries: u32 {
+            default: crate::proto::family::limits::USERNS_ENTRIES_DEFAULT,
+            description: "max_entries for namespaces not owned by the initial user namespace (default 1024)",
+        },
+        userns_max_bytes: u32 {
+            default: crate::proto::family::limits::USERNS_BYTES_DEFAULT,
+            description: "max_bytes for namespaces not owned by the initial user namespace (default 1 MiB)",
+        },
+        userns_min_period_ms: u32 {
+            default: crate::proto::family::limits::USERNS_PERIOD_MS_MIN_DEFAULT,
+            description: "Shortest heartbeat in namespaces not owned by the initial user namespace (default 1000)",
+        },
+        userns_max_heartbeats: u32 {
+            default: crate::proto::family::limits::USERNS_HEARTBEATS_DEFAULT,
+            description: "Heartbeats armed at once over all namespaces not owned by the initial user namespace (default 16)",
+        },
+        nonroot: bool {
+            default: false,
+            description: "Let users without CAP_NET_ADMIN subscribe and read (default: root only)",
+        },
+        heartbeat_ms: u32 {
+            default: 0,
+            description: "Heartbeat period on group 2 in milliseconds (0 = off, 10-86400000)",
+        },
+    },
 }
 
 struct Nlfam {

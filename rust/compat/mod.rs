@@ -7,20 +7,25 @@
 //!
 //! - `ffi`: C constants that are macros;
 //! - `local`: module-local bindings of what `kernel::bindings` lacks;
-//! - `param`: module parameters (6.12's `module!` has no `params:`; 7.x's has scalars but
-//!   no arrays, so the `family` array parameter keeps the shim everywhere).
+//! - `param`: module parameters. 6.12's `module!` has no `params:`: the shim declares the
+//!   scalar ones there; 7.x's `module!` declares them itself. 7.x has no array parameters,
+//!   so the `family` array keeps the shim on every target.
 
 pub(crate) mod ffi;
 pub(crate) mod local;
 #[macro_use]
 pub(crate) mod param;
 
-/// The `module!` invocation, in the spelling of the target's macro: 6.12 takes one
-/// `author:`, 7.x a list `authors: [..]`.
+/// The `module!` invocation, in the spelling of the target's macro, with the module's
+/// scalar parameters. 7.x: its own `authors: [..]` and `params:` (read as
+/// `crate::module_parameters::NAME.value()`). 6.12: one `author:`, and `params:` becomes
+/// the `module_param!` shim, which gives the same `module_parameters::NAME.value()`.
 #[cfg(not(nlfam_ge_7_0))]
 macro_rules! nlfam_module {
     (type: $t:ident, name: $n:tt, author: $a:tt, description: $d:tt, license: $l:tt,
-     alias: [$($al:tt),* $(,)?] $(,)?) => {
+     alias: [$($al:tt),* $(,)?],
+     params: { $($p:ident: $pt:ident { default: $pd:expr, description: $pdesc:tt $(,)? }),* $(,)? }
+     $(,)?) => {
         kernel::prelude::module! {
             type: $t,
             name: $n,
@@ -29,15 +34,20 @@ macro_rules! nlfam_module {
             license: $l,
             alias: [$($al),*],
         }
+        mod module_parameters {
+            $( module_param!(@scalar $p: $pt = $pd, $pdesc); )*
+        }
     };
 }
 
-/// The `module!` invocation, in the spelling of the target's macro: 6.12 takes one
-/// `author:`, 7.x a list `authors: [..]`.
+/// The `module!` invocation, in the spelling of the target's macro, with the module's
+/// scalar parameters (see the 6.12 variant above).
 #[cfg(nlfam_ge_7_0)]
 macro_rules! nlfam_module {
     (type: $t:ident, name: $n:tt, author: $a:tt, description: $d:tt, license: $l:tt,
-     alias: [$($al:tt),* $(,)?] $(,)?) => {
+     alias: [$($al:tt),* $(,)?],
+     params: { $($p:ident: $pt:ident { default: $pd:expr, description: $pdesc:tt $(,)? }),* $(,)? }
+     $(,)?) => {
         kernel::prelude::module! {
             type: $t,
             name: $n,
@@ -45,6 +55,9 @@ macro_rules! nlfam_module {
             description: $d,
             license: $l,
             alias: [$($al),*],
+            params: {
+                $( $p: $pt { default: $pd, description: $pdesc, }, )*
+            },
         }
     };
 }

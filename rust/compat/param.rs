@@ -42,7 +42,7 @@ extern "C" {
 /// module_param!(family: [i32; 9] = [25, 0, ...], count 1, "Families to register");
 /// ```
 macro_rules! module_param {
-    (@modinfo $name:ident, $ty:literal, $desc:literal) => {
+    (@modinfo $name:ident, $ty:literal, $desc:tt) => {
         #[link_section = ".modinfo"]
         #[used(compiler)]
         static PARMTYPE: [u8; concat!("parmtype=", stringify!($name), ":", $ty, "\0").len()] =
@@ -69,6 +69,27 @@ macro_rules! module_param {
                     arg: $arg,
                 },
             });
+    };
+    // The scalar parameters of `nlfam_module!`'s `params:` on 6.12: a static named like
+    // the parameter with `value()`, as 7.x's `module!` generates; the C ops and the
+    // `modinfo` type follow from the Rust type.
+    (@scalar $name:ident : u32 = $default:expr, $desc:tt) => {
+        module_param!(@static $name: u32 = $default, param_ops_uint, "uint", $desc);
+    };
+    (@scalar $name:ident : i32 = $default:expr, $desc:tt) => {
+        module_param!(@static $name: i32 = $default, param_ops_int, "int", $desc);
+    };
+    (@scalar $name:ident : bool = $default:expr, $desc:tt) => {
+        module_param!(@static $name: bool = $default, param_ops_bool, "bool", $desc);
+    };
+    (@static $name:ident : $t:ty = $default:expr, $ops:ident, $ty:literal, $desc:tt) => {
+        #[allow(non_upper_case_globals)]
+        pub(crate) static $name: $crate::compat::param::Value<$t> =
+            $crate::compat::param::Value::new($default);
+        const _: () = {
+            module_param!(@param $name, kernel::bindings::$ops, $name.as_void_ptr());
+            module_param!(@modinfo $name, $ty, $desc);
+        };
     };
     ($name:ident : $t:ty = $default:expr, $ops:ident, $ty:literal, $desc:literal) => {
         #[allow(non_snake_case)]
@@ -109,6 +130,35 @@ macro_rules! module_param {
             module_param!(@modinfo $name, "array of int", $desc);
         }
     };
+}
+
+/// A scalar parameter's storage: the kernel writes it (through `ops->set`) only while the
+/// module loads, before `init`; afterwards it is read-only (permission 0444). 6.12 only:
+/// 7.x's `module!` has `kernel::module_param::ModuleParamAccess`.
+#[cfg(not(nlfam_ge_7_0))]
+#[repr(transparent)]
+pub(crate) struct Value<T>(core::cell::UnsafeCell<T>);
+
+// SAFETY: Written only by the module loader before any of our code runs, never after.
+#[cfg(not(nlfam_ge_7_0))]
+unsafe impl<T: Sync> Sync for Value<T> {}
+
+#[cfg(not(nlfam_ge_7_0))]
+impl<T: Copy> Value<T> {
+    pub(crate) const fn new(default: T) -> Self {
+        Self(core::cell::UnsafeCell::new(default))
+    }
+
+    /// The value given at load time (or the default), as 7.x's `ModuleParamAccess::value`.
+    pub(crate) fn value(&self) -> T {
+        // SAFETY: See the `Sync` impl: no writer once the module runs.
+        unsafe { *self.0.get() }
+    }
+
+    /// The storage's address, for `kernel_param::arg`.
+    pub(crate) const fn as_void_ptr(&self) -> *mut core::ffi::c_void {
+        self.0.get().cast()
+    }
 }
 
 /// Copies a string literal into a byte array of its length (for `.modinfo` entries).

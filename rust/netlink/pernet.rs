@@ -13,7 +13,7 @@ use crate::compat::local;
 use core::ffi::c_int;
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use kernel::error::{code::EBUSY, Error, Result};
+use kernel::error::{code::EBUSY, to_result, Result};
 use kernel::prelude::*;
 
 /// The id the namespace core assigns to one registration of pernet operations, which
@@ -86,11 +86,8 @@ impl<T: PerNet> PernetRegistration<T> {
         // SAFETY: `ops` is a valid table at a stable heap address, kept until `drop`
         // unregisters it; `id` points to a static we claimed above, which the core writes
         // here only.
-        let r = unsafe { local::register_pernet_subsys(&mut *ops) };
-        if r < 0 {
-            release_claim();
-            return Err(Error::from_errno(r));
-        }
+        to_result(unsafe { local::register_pernet_subsys(&mut *ops) })
+            .inspect_err(|_| release_claim())?;
         // INVARIANT: registered above; the box is moved, its heap address is not.
         Ok(Self {
             ops,

@@ -12,7 +12,7 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::bindings;
 use kernel::error::{
     code::{EBUSY, ENOMEM},
-    Error, Result,
+    to_result, Result,
 };
 use kernel::sync::{Arc, ArcBorrow};
 
@@ -198,14 +198,9 @@ impl<'a> SocketRef<'a> {
     pub(crate) fn unicast(&self, skb: SkBuff, portid: u32) -> Result {
         // SAFETY: `sk` is live (type invariant); `netlink_unicast` consumes the skb in
         // every case, and we hand over ownership.
-        let r = unsafe {
+        to_result(unsafe {
             bindings::netlink_unicast(self.sk.as_ptr(), skb.into_raw(), portid, ffi::MSG_DONTWAIT)
-        };
-        if r < 0 {
-            Err(Error::from_errno(r))
-        } else {
-            Ok(())
-        }
+        })
     }
 
     /// Like [`SocketRef::broadcast`], from atomic context.
@@ -229,12 +224,8 @@ impl<'a> SocketRef<'a> {
     fn broadcast_gfp(&self, skb: SkBuff, group: u32, gfp: bindings::gfp_t) -> Result {
         // SAFETY: `sk` is live (type invariant); `netlink_broadcast` consumes the skb in
         // every case, and we hand over ownership.
-        let r =
-            unsafe { bindings::netlink_broadcast(self.sk.as_ptr(), skb.into_raw(), 0, group, gfp) };
-        if r < 0 {
-            Err(Error::from_errno(r))
-        } else {
-            Ok(())
-        }
+        to_result(unsafe {
+            bindings::netlink_broadcast(self.sk.as_ptr(), skb.into_raw(), 0, group, gfp)
+        })
     }
 }
