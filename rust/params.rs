@@ -100,11 +100,11 @@ pub(crate) fn limits() -> Result<Limits> {
         userns_quota: Quota {
             max_entries: in_range(
                 "userns_max_entries",
-                userns_p::max_entries.value(),
+                p::userns_max_entries.value(),
                 1,
                 l::ENTRIES_MAX,
             )?,
-            max_bytes: in_range("userns_max_bytes", userns_p::max_bytes.value(), 1, l::BYTES_MAX)?,
+            max_bytes: in_range("userns_max_bytes", p::userns_max_bytes.value(), 1, l::BYTES_MAX)?,
             entries_full: "store is full (module parameter userns_max_entries: this namespace is not owned by the initial user namespace)",
             bytes_full: "store is full (module parameter userns_max_bytes: this namespace is not owned by the initial user namespace)",
         },

@@ -98,3 +98,14 @@ pub(crate) mod rbtree {
         return t.cursor_lower_bound_mut(key);
     }
 }
+
+/// `ForeignOwnable::into_foreign` as the `*mut` C fields want (`netlink_callback::data`):
+/// 6.12 returns `*const c_void`, 7.x `*mut c_void`.
+pub(crate) fn into_foreign_mut<T: kernel::types::ForeignOwnable>(
+    owned: T,
+) -> *mut core::ffi::c_void {
+    #[cfg(not(nlfam_ge_7_0))]
+    return owned.into_foreign().cast_mut();
+    #[cfg(nlfam_ge_7_0)]
+    return owned.into_foreign().cast();
+}

@@ -7,6 +7,7 @@
 
 use super::error::Failure;
 use super::input::Request;
+use crate::compat;
 use crate::proto::attr::{NoSpace, Writer};
 use crate::proto::errno::EMSGSIZE;
 use crate::proto::wire::{NLM_F_DUMP_INTR, NLM_F_MULTI};
@@ -146,7 +147,7 @@ unsafe extern "C" fn start_trampoline<D: Dumper>(cb: *mut bindings::netlink_call
     // SAFETY: `data` is the `ArcBorrow` given to `start_dump`, alive during that call,
     // which this callback runs inside.
     let dumper = unsafe { ArcBorrow::<D>::from_raw(cb.data.cast_const().cast::<D>()) };
-    cb.data = Arc::from(dumper).into_foreign().cast_mut();
+    cb.data = compat::into_foreign_mut(Arc::from(dumper));
     // SAFETY: The scratch space has room and alignment for a cursor (`cursor_ptr`) and
     // holds no live value yet: it is written once, here, and dropped in `done`.
     unsafe { cursor_ptr::<D>(cb).write(D::Cursor::default()) };

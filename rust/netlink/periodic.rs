@@ -136,8 +136,12 @@ impl Periodic {
     /// Called by the timer core only, with the `timer_list` embedded in a `Periodic`.
     unsafe extern "C" fn fire(t: *mut bindings::timer_list) {
         // SAFETY: `t` is the `timer` field of a pinned `Periodic` (the only timers with
-        // this callback), so stepping back by the field's offset stays in bounds.
-        let this = unsafe { kernel::container_of!(t, Periodic, timer) };
+        // this callback), so stepping back by the field's offset stays in bounds. The field
+        // is an `Opaque<timer_list>` (same layout, `repr(transparent)`), the type 7.x's
+        // `container_of!` checks.
+        let this = unsafe {
+            kernel::container_of!(t.cast::<Opaque<bindings::timer_list>>(), Periodic, timer)
+        };
         // SAFETY: That `Periodic` is alive until its drop shuts the timer down, which
         // waits for this callback to return.
         let this = unsafe { &*this };
