@@ -10,6 +10,10 @@ SHELL      := /bin/bash
 # show. `make run`, `make fuzz` and benchmarks use the plain one (FLAVOR).
 FLAVOR     ?= plain
 TEST_FLAVOR ?= debug
+# The kernels `make test` and `make vm-test` run the VM suite on, in this order: the
+# project's 6.12 build of TEST_FLAVOR, then Debian 13's stock 7.3 kernel as shipped
+# (TEST_KERNELS=debug runs the first only).
+TEST_KERNELS ?= $(TEST_FLAVOR) stock-7.3
 # The kernel `make kernel/module/run` use: the project's own 6.12 build of FLAVOR, or
 # stock-7.3, Debian 13's own Rust-enabled 7.3.4+deb13-amd64 image as shipped (no kernel
 # build: scripts/stock-kernel prepares a Debian 13 build root the module is built in).
@@ -27,7 +31,7 @@ KBUILD_DIR  = $(shell scripts/build-kernel $(KERNEL))
 USERSPACE  := userspace
 BIN        := $(USERSPACE)/target/release
 
-.PHONY: all help setup kernel module userspace run test host-test vm-test fuzz stress clean
+.PHONY: all help setup kernel module userspace run test test-kernels host-test vm-test fuzz stress clean
 
 all: module userspace
 
@@ -91,13 +95,19 @@ run: setup kernel module userspace
 host-test: userspace
 	@scripts/test --host-only
 
-vm-test: setup
-	@$(MAKE) -s FLAVOR=$(TEST_FLAVOR) KERNEL=$(TEST_FLAVOR) kernel module userspace
-	@FUZZ_MESSAGES=$${FUZZ_MESSAGES:-$(TEST_FUZZ_MESSAGES)} STRESS_CYCLES=$${STRESS_CYCLES:-$(TEST_STRESS_CYCLES)} NLFAM_RESULTS=test scripts/test --vm-only --kernel "$$(scripts/build-kernel $(TEST_FLAVOR))"
+# Each kernel of TEST_KERNELS is prepared first (built, or for stock-7.3 its build root
+# made), then scripts/test builds the module for each in turn and runs the suite on it.
+test-kernels: setup
+	@for k in $(TEST_KERNELS); do $(MAKE) -s FLAVOR=$(TEST_FLAVOR) KERNEL=$$k kernel || exit; done
+	@$(MAKE) -s userspace
 
-test: setup
-	@$(MAKE) -s FLAVOR=$(TEST_FLAVOR) KERNEL=$(TEST_FLAVOR) kernel module userspace
-	@FUZZ_MESSAGES=$${FUZZ_MESSAGES:-$(TEST_FUZZ_MESSAGES)} STRESS_CYCLES=$${STRESS_CYCLES:-$(TEST_STRESS_CYCLES)} NLFAM_RESULTS=test scripts/test --kernel "$$(scripts/build-kernel $(TEST_FLAVOR))"
+test-kernel-args = $(foreach k,$(TEST_KERNELS),--kernel "$(if $(filter stock-7.3,$(k)),stock-7.3,$$(scripts/build-kernel $(k)))")
+
+vm-test: test-kernels
+	@FUZZ_MESSAGES=$${FUZZ_MESSAGES:-$(TEST_FUZZ_MESSAGES)} STRESS_CYCLES=$${STRESS_CYCLES:-$(TEST_STRESS_CYCLES)} NLFAM_RESULTS=test scripts/test --vm-only $(test-kernel-args)
+
+test: test-kernels
+	@FUZZ_MESSAGES=$${FUZZ_MESSAGES:-$(TEST_FUZZ_MESSAGES)} STRESS_CYCLES=$${STRESS_CYCLES:-$(TEST_STRESS_CYCLES)} NLFAM_RESULTS=test scripts/test $(test-kernel-args)
 
 # As many fuzz messages as asked: make fuzz FUZZ_MESSAGES=10000000 FUZZ_SEED=42
 fuzz: setup kernel module userspace
