@@ -1,6 +1,6 @@
 # nlfam — custom netlink families 23–31 in a Rust kernel module, with a Rust client.
 #
-#   make run     set up, build, boot the test kernel, load the module, talk to it
+#   make run     set up, build, boot Debian 13's stock 7.3 kernel, load the module, talk to it
 #   make test    set up, build, host tests + the QEMU suite (TAP), "N passed, N failed"
 #   make         build the module and the userspace tools (needs a prior setup)
 #   make help    everything else
@@ -31,7 +31,7 @@ KBUILD_DIR  = $(shell scripts/build-kernel $(KERNEL))
 USERSPACE  := userspace
 BIN        := $(USERSPACE)/target/release
 
-.PHONY: all help setup kernel module userspace run test test-kernels host-test vm-test fuzz stress clean
+.PHONY: all help setup kernel module userspace run install test test-kernels host-test vm-test fuzz stress clean
 
 all: module userspace
 
@@ -42,6 +42,8 @@ help:
 	@echo "  KERNEL=stock-7.3 (kernel, module, run): Debian 13's own 7.3 image, no kernel build"
 	@echo "  (make test and vm-test use the debug kernel: TEST_FLAVOR=debug)"
 	@echo "  make module     build rust/nlfam.ko against it"
+	@echo "  make install    build for the running kernel (DKMS's way) and install it (KVER=)"
+	@echo "  make run RUN_KERNEL=plain|debug: the demo on the project's 6.12 (default stock-7.3)"
 	@echo "  make userspace  build the client, CLI and test tools (cargo, release)"
 	@echo "  make host-test  host tests only; make vm-test: the QEMU suite only"
 	@echo "  make fuzz       in-VM fuzzer on the plain kernel (FUZZ_MESSAGES=, FUZZ_SEED=)"
@@ -64,11 +66,11 @@ endif
 module:
 ifeq ($(KERNEL),stock-7.3)
 	@scripts/stock-kernel >/dev/null && \
-	  out=$$(scripts/stock-kernel make -s M=$(CURDIR) modules 2>&1); rc=$$?; \
+	  out=$$(scripts/stock-kernel exec scripts/dkms-build "$$(scripts/stock-kernel release)" -s 2>&1 >/dev/null); rc=$$?; \
 	  [ -z "$$out" ] || echo "$$out"; \
 	  [ $$rc -eq 0 ] || exit $$rc; \
 	  if grep -q '^warning' <<<"$$out"; then echo "error: the module build warned (see above)" >&2; exit 1; fi; \
-	  echo "    built rust/nlfam.ko for stock-7.3 (in its Debian 13 build root)" && \
+	  echo "    built rust/nlfam.ko for stock-7.3 (scripts/dkms-build, DKMS's build, in its Debian 13 build root)" && \
 	  scripts/stock-kernel make -s M=$(CURDIR)/bench/c-reference modules >/dev/null && \
 	  echo "    built bench/c-reference/nlfam_c.ko for stock-7.3" && \
 	  scripts/stock-kernel make -s M=$(CURDIR)/tests/report-selftest modules >/dev/null && \
@@ -89,8 +91,18 @@ endif
 userspace:
 	@cd $(USERSPACE) && $(CARGO) build --release --quiet --workspace --bins
 
-run: setup kernel module userspace
-	@scripts/vm --kernel "$(if $(filter stock-7.3,$(KERNEL)),stock-7.3,$(KBUILD_DIR))" --timeout 300 -- $(CURDIR)/scripts/demo
+# `make run` boots RUN_KERNEL: by default Debian 13's stock 7.3 kernel, which needs no
+# kernel build (a Debian 13 build root instead: about half the time on a fresh machine) and
+# is the kernel users can install nlfam on. RUN_KERNEL=plain boots the project's 6.12.
+RUN_KERNEL ?= stock-7.3
+run: setup
+	@$(MAKE) -s KERNEL=$(RUN_KERNEL) kernel module userspace
+	@scripts/vm --kernel "$(if $(filter stock-7.3,$(RUN_KERNEL)),stock-7.3,$$(scripts/build-kernel $(RUN_KERNEL)))" --timeout 300 -- $(CURDIR)/scripts/demo
+
+# On a machine running a Rust-enabled distribution kernel (Debian 13's 7.3, see README):
+# build for it as DKMS would, then install into /lib/modules/KVER/updates and depmod.
+install:
+	@kver=$${KVER:-$$(uname -r)} && scripts/dkms-build "$$kver" && scripts/install-module "$$kver"
 
 host-test: userspace
 	@scripts/test --host-only

@@ -8,7 +8,12 @@ command -v depmod >/dev/null || skip "depmod not available"
 moddir=/lib/modules/$(uname -r)
 mount -t tmpfs nlfam-modules /lib/modules || skip "cannot mount a tmpfs on /lib/modules"
 trap 'cleanup_module; umount /lib/modules 2>/dev/null' EXIT
-mkdir -p "$moddir/extra" && cp "$KO" "$moddir/extra/" && depmod -a "$(uname -r)" || fail "depmod"
+out=$("$NLFAM_ROOT/scripts/install-module" 1.2.3-other 2>&1) && fail "install-module installed for another release"
+case $out in *"built for $(uname -r), not for 1.2.3-other"*) ;; *) fail "install-module for another release said: $out" ;; esac
+# As `make install` installs it (updates/, depmod), checked to be built for this kernel.
+out=$("$NLFAM_ROOT/scripts/install-module" "$(uname -r)" 2>&1) || fail "scripts/install-module: $out"
+log "$out"
+[ -f "$moddir/updates/nlfam.ko" ] || fail "install-module left no $moddir/updates/nlfam.ko"
 [ "$(cat /proc/sys/kernel/modprobe)" != "" ] || skip "no modprobe helper configured"
 module_loaded && fail "module loaded before the test"
 expect_eq "socket() on family 25" "ok" "$("$VMTEST" socket-errno)"

@@ -5,11 +5,11 @@
 //! with `NLMSG_DONE` when we report that nothing is left. A [`Dumper`] keeps its position
 //! in a per-dump cursor that lives in the core's scratch space for the dump (`cb->ctx`).
 
+use super::error::errno::EMSGSIZE;
 use super::error::Failure;
 use super::input::Request;
 use crate::compat;
 use crate::proto::attr::{NoSpace, Writer};
-use crate::proto::errno::EMSGSIZE;
 use crate::proto::wire::{NLM_F_DUMP_INTR, NLM_F_MULTI};
 use core::ffi::c_int;
 use core::mem::{align_of, size_of};
@@ -189,7 +189,7 @@ unsafe extern "C" fn dump_trampoline<D: Dumper>(
     };
     match dumper.dump(cursor, &mut sink) {
         // An entry larger than a whole skb would loop forever: fail instead.
-        Ok(true) if sink.written == 0 => -EMSGSIZE,
+        Ok(true) if sink.written == 0 => -(EMSGSIZE as c_int),
         // SAFETY: `skb` is valid during the callback.
         Ok(true) => unsafe { (*skb.as_ptr()).len as c_int },
         Ok(false) => 0,

@@ -5,10 +5,18 @@
 use crate::proto::policy::AttrError;
 use kernel::error::Error;
 
-/// The kernel error for a protocol errno (`crate::proto::errno`), for the codes the
-/// `kernel` crate of this version does not name.
-pub(crate) fn err(errno: i32) -> Error {
-    Error::from_errno(-errno)
+/// Errno values from the kernel's C headers, for the codes the `kernel` crate of 6.12 does
+/// not name: each architecture's own numbers (not `crate::proto::errno`'s x86 ones).
+pub(crate) mod errno {
+    pub(crate) use kernel::bindings::{
+        EMSGSIZE, ENOBUFS, ENOENT, ENOSPC, EOPNOTSUPP, EPERM, ERANGE, ESRCH,
+    };
+}
+
+/// The kernel error for an [`errno`] value.
+pub(crate) fn err(errno: u32) -> Error {
+    // Errno values are small positive numbers (< 4096): the cast cannot wrap.
+    Error::from_errno(-(errno as i32))
 }
 
 /// A refused request. Becomes an `NLMSG_ERROR` with `-errno`; `msg`, `offset` and

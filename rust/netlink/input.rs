@@ -7,6 +7,7 @@
 //! `NLMSG_ERROR` and extended ACK, a success with an ACK when `NLM_F_ACK` asks for one.
 
 use super::error::err;
+use super::error::errno::EMSGSIZE;
 use super::error::Failure;
 use super::membership::MAX_GROUPS;
 use super::periodic::Periodic;
@@ -14,7 +15,6 @@ use super::reply::Replies;
 use super::skb::{InSkb, SkBuff};
 use super::socket::SocketRef;
 use crate::proto::attr::{attr_space, NoSpace, Writer};
-use crate::proto::errno::EMSGSIZE;
 use crate::proto::wire::{
     align, MsgIter, NlMsgHdr, NLMSGERR_ATTR_MISS_TYPE, NLMSGERR_ATTR_MSG, NLMSGERR_ATTR_OFFS,
     NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_CAPPED,

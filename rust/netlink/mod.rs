@@ -18,7 +18,7 @@ mod socket;
 mod table;
 
 pub(crate) use dump::{DumpSink, Dumper};
-pub(crate) use error::{err, Failure};
+pub(crate) use error::{err, errno, Failure};
 pub(crate) use input::{Handler, Outcome, Request};
 pub(crate) use periodic::Periodic;
 pub(crate) use pernet::{PerNet, PernetId, PernetRegistration};

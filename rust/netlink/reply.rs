@@ -15,11 +15,11 @@
 //! A datagram with one request gets one exactly-sized skb, as before: an oversized one
 //! would be reallocated by `netlink_trim` on the way out.
 
+use super::error::errno::EMSGSIZE;
 use super::error::{err, Failure};
 use super::skb::SkBuff;
 use super::socket::SocketRef;
 use crate::proto::attr::{NoSpace, Writer};
-use crate::proto::errno::EMSGSIZE;
 use core::cell::Cell;
 
 /// Room reserved beyond the current answer for the answers still to come.

@@ -11,9 +11,9 @@
 //! allocating in softirq context.
 
 use super::{Family, Owner};
+use crate::netlink::errno::{EMSGSIZE, ENOSPC, ERANGE};
 use crate::netlink::{err, Failure, Outcome, Request, SkBuff};
 use crate::proto::attr::{attr_space, NoSpace};
-use crate::proto::errno::{EMSGSIZE, ENOSPC, ERANGE};
 use crate::proto::family::{attr, limits, msg, POLICY_CONFIG};
 use crate::proto::policy::{parse, Parsed};
 use crate::proto::wire::{nlmsg_space, NLMSG_HDRLEN};

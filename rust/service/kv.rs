@@ -5,9 +5,9 @@
 
 use super::store::{to_kvec, Key, Walk};
 use super::Family;
+use crate::netlink::errno::{EMSGSIZE, ENOENT};
 use crate::netlink::{err, DumpSink, Dumper, Failure, Outcome, Request, SkBuff};
 use crate::proto::attr::{attr_space, NoSpace, Writer};
-use crate::proto::errno::{EMSGSIZE, ENOENT};
 use crate::proto::family::{attr, group, msg, POLICY_KEY_ONLY, POLICY_KV_SET};
 use crate::proto::policy::{parse, Parsed};
 

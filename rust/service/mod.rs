@@ -10,9 +10,9 @@ mod publish;
 mod stats;
 mod store;
 
+use crate::netlink::errno::{ENOBUFS, EOPNOTSUPP, EPERM, ESRCH};
 use crate::netlink::{err, Failure, Handler, Outcome, Periodic, Request, SocketRef};
 use crate::params::{Limits, Quota};
-use crate::proto::errno::{ENOBUFS, EOPNOTSUPP, EPERM, ESRCH};
 use crate::proto::family::{attr, group, msg, GROUPS, POLICY_NONE};
 use crate::proto::policy::parse;
 use crate::proto::wire::NLMSG_HDRLEN;
@@ -102,9 +102,9 @@ impl Family {
     fn count_broadcast(&self, r: Result) {
         match r {
             Ok(()) => Stats::bump(&self.stats.notifications),
-            Err(e) if e.to_errno() == -ESRCH => {}
+            Err(e) if e == err(ESRCH) => {}
             Err(e) => {
-                if e.to_errno() == -ENOBUFS {
+                if e == err(ENOBUFS) {
                     Stats::bump(&self.stats.notifications);
                 }
                 Stats::bump(&self.stats.dropped);

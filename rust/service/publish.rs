@@ -4,9 +4,9 @@
 //! sender's port id and uid and the time, and multicasts it to G's subscribers.
 
 use super::Family;
+use crate::netlink::errno::{EMSGSIZE, ERANGE};
 use crate::netlink::{err, Failure, Outcome, Request, SkBuff};
 use crate::proto::attr::{attr_space, NoSpace};
-use crate::proto::errno::{EMSGSIZE, ERANGE};
 use crate::proto::family::{attr, group, msg, GROUPS, POLICY_PUBLISH};
 use crate::proto::policy::parse;
 use crate::proto::wire::{nlmsg_space, NLMSG_HDRLEN};
