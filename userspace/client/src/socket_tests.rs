@@ -4,6 +4,7 @@
 //! `MSG_TRUNC` behave as on netlink sockets.
 
 use super::*;
+use crate::family::Event;
 use nlfam_proto::wire::{
     NLMSGERR_ATTR_MSG, NLMSGERR_ATTR_OFFS, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_DUMP_INTR,
     NLM_F_MULTI,
@@ -181,4 +182,130 @@ fn malformed_datagram_is_an_error() {
     d.extend([0xff; 6]);
     k.send(&d).unwrap();
     assert!(matches!(s.recv_messages(), Err(Error::Protocol(_))));
+}
+
+// Answers and events whose attributes are missing or malformed fail, naming the
+// attribute, instead of decoding to 0. The fake kernel queues the answers before the
+// request: the fake socket's first sequence number is 1.
+
+fn u32_attr(ty: u16, v: u32) -> Vec<u8> {
+    attr(ty, &v.to_ne_bytes())
+}
+
+fn u64_attr(ty: u16, v: u64) -> Vec<u8> {
+    attr(ty, &v.to_ne_bytes())
+}
+
+fn stats_payload(rx: &[u8]) -> Vec<u8> {
+    use nlfam_proto::family::attr as a;
+    [
+        u32_attr(a::FAMILY, 25),
+        attr(a::STAT_RX, rx),
+        u64_attr(a::STAT_TX, 2),
+        u64_attr(a::STAT_ERRORS, 3),
+        u64_attr(a::STAT_DROPPED, 4),
+        u64_attr(a::STAT_NOTIFICATIONS, 5),
+        u32_attr(a::PERIOD_MS, 0),
+        u32_attr(a::STAT_ENTRIES, 6),
+        attr(a::STAT_SUBSCRIBERS, &u32_attr(1, 2)),
+    ]
+    .concat()
+}
+
+fn answer_then_ack(ty: u16, payload: &[u8]) -> Vec<u8> {
+    [msg(ty, 0, 1, payload), error(1, 0, None, None)].concat()
+}
+
+#[test]
+fn stats_decode_every_counter() {
+    let (mut s, k) = fake();
+    let stats = nlfam_proto::family::msg::STATS;
+    k.send(&answer_then_ack(stats, &stats_payload(&1u64.to_ne_bytes())))
+        .unwrap();
+    let got = s.stats().expect("stats");
+    assert_eq!((got.family, got.rx, got.entries), (25, 1, 6));
+    assert_eq!(got.subscribers, [(1, 2)]);
+}
+
+#[test]
+fn stats_with_a_malformed_counter_names_it() {
+    let (mut s, k) = fake();
+    let stats = nlfam_proto::family::msg::STATS;
+    // STAT_RX as 4 bytes instead of 8.
+    k.send(&answer_then_ack(stats, &stats_payload(&1u32.to_ne_bytes())))
+        .unwrap();
+    match s.stats() {
+        Err(Error::Protocol(t)) => assert!(t.contains("malformed stat-rx"), "{t}"),
+        other => panic!("want an error naming stat-rx, got {other:?}"),
+    }
+}
+
+#[test]
+fn config_answer_without_counter_names_it() {
+    use nlfam_proto::family::{attr as a, msg as m};
+    let (mut s, k) = fake();
+    k.send(&answer_then_ack(m::CONFIG, &u32_attr(a::PERIOD_MS, 500)))
+        .unwrap();
+    match s.config(500) {
+        Err(Error::Protocol(t)) => assert!(t.contains("no counter attribute"), "{t}"),
+        other => panic!("want an error naming counter, got {other:?}"),
+    }
+}
+
+#[test]
+fn dump_entry_without_value_is_an_error() {
+    use nlfam_proto::family::{attr as a, msg as m};
+    let (mut s, k) = fake();
+    let e = msg(m::KV_SET, NLM_F_MULTI, 1, &attr(a::KEY, b"k\0"));
+    k.send(&[e, done(1, 0, 0)].concat()).unwrap();
+    match s.dump() {
+        Err(Error::Protocol(t)) => assert!(t.contains("no value attribute"), "{t}"),
+        other => panic!("want an error naming value, got {other:?}"),
+    }
+}
+
+#[test]
+fn events_with_a_malformed_attribute_name_it() {
+    use nlfam_proto::family::{attr as a, msg as m};
+    let ev = |payload: Vec<u8>| Message {
+        hdr: NlMsgHdr {
+            len: (NLMSG_HDRLEN + payload.len()) as u32,
+            ty: m::PUBLISH,
+            ..NlMsgHdr::default()
+        },
+        payload,
+    };
+    let good = [
+        u32_attr(a::GROUP, 5),
+        attr(a::PAYLOAD, b"hi"),
+        u32_attr(a::PORTID, 7),
+        u32_attr(a::UID, 0),
+        u64_attr(a::TIMESTAMP_NS, 9),
+    ];
+    assert_eq!(
+        Event::parse(&ev(good.concat())).expect("good event"),
+        Event::Publish {
+            group: 5,
+            payload: b"hi".to_vec(),
+            portid: 7,
+            uid: 0,
+            timestamp_ns: 9
+        }
+    );
+    // A 2-byte PORTID; then no UID; then a truncated attribute.
+    let mut short = good.clone();
+    short[2] = attr(a::PORTID, &[7, 0]);
+    let no_uid = [&good[..3], &good[4..]].concat().concat();
+    let mut cut = good.concat();
+    cut.extend([12, 0, 6, 0, 1]);
+    for (payload, want) in [
+        (short.concat(), "malformed portid"),
+        (no_uid, "no uid attribute"),
+        (cut, "malformed attribute at payload offset 44"),
+    ] {
+        match Event::parse(&ev(payload)) {
+            Err(Error::Protocol(t)) => assert!(t.contains(want), "{t}"),
+            other => panic!("want an error with {want:?}, got {other:?}"),
+        }
+    }
 }

@@ -108,8 +108,14 @@ pub fn set_rcvtimeo(fd: RawFd, timeout: Option<std::time::Duration>) -> io::Resu
     Ok(())
 }
 
-/// Sends one datagram to the kernel (port id 0), or to `portid`.
+/// Sends one datagram to the kernel (port id 0), or to `portid`. To the kernel it is a
+/// plain `send()`: an unconnected netlink socket's default destination is port 0, and
+/// the host tests' fake kernel (a Unix socket pair) then receives it too.
 pub fn send_to(fd: RawFd, buf: &[u8], portid: u32) -> io::Result<usize> {
+    if portid == 0 {
+        // SAFETY: `buf` is readable for its length.
+        return check_len(unsafe { libc::send(fd, buf.as_ptr().cast(), buf.len(), 0) });
+    }
     let a = addr(portid, 0);
     // SAFETY: `buf` is readable for its length; `a` is a valid address of the given size.
     check_len(unsafe {

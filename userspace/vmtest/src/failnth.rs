@@ -497,7 +497,11 @@ impl Ctx {
         let mut out = Vec::new();
         loop {
             match self.watch.try_recv_messages() {
-                Ok(Some(msgs)) => out.extend(msgs.iter().map(Event::parse)),
+                Ok(Some(msgs)) => {
+                    for m in &msgs {
+                        out.push(Event::parse(m).map_err(|e| format!("KV group socket: {e}"))?);
+                    }
+                }
                 Ok(None) => return Ok(out),
                 Err(nlfam::Error::Overrun) => {}
                 Err(e) => return Err(format!("KV group socket: {e}")),
@@ -855,7 +859,7 @@ impl Ctx {
             match sub.try_recv_messages() {
                 Ok(Some(msgs)) => {
                     for ev in msgs.iter().map(Event::parse) {
-                        match ev {
+                        match ev.map_err(|e| format!("subscriber: {e}"))? {
                             Event::Publish {
                                 group,
                                 payload: got,
