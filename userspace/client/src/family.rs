@@ -340,9 +340,4 @@ impl Socket {
         let a = Attrs::parse("CONFIG answer", &m.payload)?;
         Ok((a.u32(attr::PERIOD_MS)?, a.u64(attr::COUNTER)?))
     }
-
-    /// Waits for the next multicast event(s). `Error::Overrun` means events were lost.
-    pub fn next_events(&mut self) -> Result<Vec<Event>, Error> {
-        self.recv_messages()?.iter().map(Event::parse).collect()
-    }
 }

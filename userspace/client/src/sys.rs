@@ -130,32 +130,51 @@ pub fn send_to(fd: RawFd, buf: &[u8], portid: u32) -> io::Result<usize> {
     })
 }
 
-/// Sends several buffers as one datagram (`sendmsg` with an iovec per buffer).
-pub fn send_iov(fd: RawFd, bufs: &[&[u8]]) -> io::Result<usize> {
+/// Who sent a received datagram (`recvmsg`'s source address).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Peer {
+    /// Port id of the sender; 0 is the kernel.
+    pub portid: u32,
+    /// `nl_groups`: the bit of the multicast group it was sent to (groups 1-32), 0 for a
+    /// unicast.
+    pub groups: u32,
+}
+
+/// Receives one datagram into `buf` with `flags`; returns the datagram's real length
+/// (which exceeds `buf.len()` when `MSG_TRUNC` is in `flags` and it did not fit) and its
+/// sender. A source address that is not `AF_NETLINK` (the tests' Unix socket) reads as a
+/// unicast from the kernel.
+pub fn recv_from(fd: RawFd, buf: &mut [u8], flags: i32) -> io::Result<(usize, Peer)> {
     let mut a = addr(0, 0);
-    let mut iov: Vec<libc::iovec> = bufs
-        .iter()
-        .map(|b| libc::iovec {
-            iov_base: b.as_ptr() as *mut _,
-            iov_len: b.len(),
-        })
-        .collect();
+    a.nl_family = 0;
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
     // SAFETY: `msghdr` is plain data; all-zero is valid.
     let mut m: libc::msghdr = unsafe { zeroed() };
     m.msg_name = (&mut a as *mut libc::sockaddr_nl).cast();
     m.msg_namelen = size_of::<libc::sockaddr_nl>() as u32;
-    m.msg_iov = iov.as_mut_ptr();
-    m.msg_iovlen = iov.len();
-    // SAFETY: `m` points at live buffers and an address for the duration of the call; the
-    // kernel only reads the iovecs' memory.
-    check_len(unsafe { libc::sendmsg(fd, &m, 0) })
+    m.msg_iov = &mut iov;
+    m.msg_iovlen = 1;
+    // SAFETY: `m` points at `buf` (writable for its length) and at `a` (writable for
+    // `msg_namelen` bytes) for the duration of the call.
+    let n = check_len(unsafe { libc::recvmsg(fd, &mut m, flags) })?;
+    let peer = if a.nl_family == libc::AF_NETLINK as libc::sa_family_t {
+        Peer {
+            portid: a.nl_pid,
+            groups: a.nl_groups,
+        }
+    } else {
+        Peer::default()
+    };
+    Ok((n, peer))
 }
 
 /// Receives one datagram into `buf` with `flags`; returns the datagram's real length
 /// (which exceeds `buf.len()` when `MSG_TRUNC` is in `flags` and it did not fit).
 pub fn recv(fd: RawFd, buf: &mut [u8], flags: i32) -> io::Result<usize> {
-    // SAFETY: `buf` is writable for its length.
-    check_len(unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), flags) })
+    recv_from(fd, buf, flags).map(|(n, _)| n)
 }
 
 /// Whether `fd` becomes readable within `timeout_ms` (`poll`).

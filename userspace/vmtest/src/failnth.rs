@@ -32,7 +32,7 @@ use nlfam::proto::wire::{
     NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_EXCL, NLM_F_MULTI, NLM_F_REPLACE,
     NLM_F_REQUEST, SOL_NETLINK,
 };
-use nlfam::{sys, Event, Message, SetMode, Socket};
+use nlfam::{sys, Event, Incoming, Message, SetMode, Socket};
 use std::collections::BTreeMap;
 use std::ffi::{CStr, CString};
 use std::fs::{File, OpenOptions};
@@ -220,8 +220,8 @@ fn collect(s: &mut Socket, seq: u32) -> Res<Answer> {
         if !s.wait_readable(WAIT).map_err(|e| format!("poll: {e}"))? {
             return Ok(Answer::Lost(got));
         }
-        let msgs = match s.recv_messages() {
-            Ok(m) => m,
+        let msgs = match s.recv_datagram() {
+            Ok(d) => d.into_iter().map(Message::from).collect(),
             Err(e) => {
                 return match e.errno() {
                     Some(no) => Ok(Answer::RecvErr(no, got)),
@@ -496,11 +496,10 @@ impl Ctx {
     fn drain_watch(&mut self) -> Res<Vec<Event>> {
         let mut out = Vec::new();
         loop {
-            match self.watch.try_recv_messages() {
-                Ok(Some(msgs)) => {
-                    for m in &msgs {
-                        out.push(Event::parse(m).map_err(|e| format!("KV group socket: {e}"))?);
-                    }
+            match self.watch.try_recv() {
+                Ok(Some(Incoming::Event(e))) => out.push(e),
+                Ok(Some(Incoming::Reply(m))) => {
+                    return Err(format!("KV group socket got an answer: {m:?}"))
                 }
                 Ok(None) => return Ok(out),
                 Err(nlfam::Error::Overrun) => {}
@@ -841,11 +840,7 @@ impl Ctx {
     }
 
     fn publish_step(&mut self, p: &mut Socket, sub: &mut Socket, n: u32) -> Res<bool> {
-        while sub
-            .try_recv_messages()
-            .map_err(|e| e.to_string())?
-            .is_some()
-        {}
+        while sub.try_recv().map_err(|e| e.to_string())?.is_some() {}
         let payload = pattern(100, n);
         let (seq, req) = frame(p, msg::PUBLISH, NLM_F_ACK, |w| {
             w.put_u32(attr::GROUP, PUBLISH_GROUP)?;
@@ -856,27 +851,21 @@ impl Ctx {
         ensure!(a.msgs().is_empty(), "PUBLISH answered data: {:?}", a.msgs());
         let mut delivered = 0;
         loop {
-            match sub.try_recv_messages() {
-                Ok(Some(msgs)) => {
-                    for ev in msgs.iter().map(Event::parse) {
-                        match ev.map_err(|e| format!("subscriber: {e}"))? {
-                            Event::Publish {
-                                group,
-                                payload: got,
-                                portid,
-                                ..
-                            } => {
-                                ensure!(
-                                    group == PUBLISH_GROUP && got == payload && portid == p.portid(),
-                                    "subscriber got a wrong event (group {group}, {} bytes, port {portid})",
-                                    got.len()
-                                );
-                                delivered += 1;
-                            }
-                            other => return Err(format!("subscriber got {other:?}")),
-                        }
-                    }
+            match sub.try_recv() {
+                Ok(Some(Incoming::Event(Event::Publish {
+                    group,
+                    payload: got,
+                    portid,
+                    ..
+                }))) => {
+                    ensure!(
+                        group == PUBLISH_GROUP && got == payload && portid == p.portid(),
+                        "subscriber got a wrong event (group {group}, {} bytes, port {portid})",
+                        got.len()
+                    );
+                    delivered += 1;
                 }
+                Ok(Some(other)) => return Err(format!("subscriber got {other:?}")),
                 Ok(None) => break,
                 Err(nlfam::Error::Overrun) => {}
                 Err(e) => return Err(format!("subscriber: {e}")),
@@ -895,11 +884,7 @@ impl Ctx {
                 sub.wait_readable(WAIT).map_err(|e| e.to_string())?,
                 "the subscriber got nothing from the next PUBLISH"
             );
-            while sub
-                .try_recv_messages()
-                .map_err(|e| e.to_string())?
-                .is_some()
-            {}
+            while sub.try_recv().map_err(|e| e.to_string())?.is_some() {}
         }
         Ok(injected)
     }
@@ -1019,8 +1004,8 @@ impl Ctx {
             x.wait_readable(WAIT).map_err(|e| e.to_string())?,
             "the subscribed socket got nothing"
         );
-        match x.next_events().map_err(|e| e.to_string())?.as_slice() {
-            [Event::Publish { payload, .. }] if payload == b"subscribed?" => {}
+        match x.next_event().map_err(|e| e.to_string())? {
+            Event::Publish { payload, .. } if payload == b"subscribed?" => {}
             other => return Err(format!("the subscribed socket got {other:?}")),
         }
         Ok(injected)
