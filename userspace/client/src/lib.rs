@@ -70,7 +70,7 @@
 mod error;
 mod family;
 mod socket;
-pub mod sys;
+mod sys;
 
 pub use error::Error;
 pub use family::{Dump, Event, SetMode, Stats};

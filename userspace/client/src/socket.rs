@@ -6,9 +6,8 @@ use crate::family::Event;
 use crate::sys::{self, Peer};
 use nlfam_proto::attr::{NoSpace, Writer};
 use nlfam_proto::wire::{
-    DoneMsg, ErrorMsg, Msg, MsgIter, NlMsgHdr, NETLINK_ADD_MEMBERSHIP, NETLINK_DROP_MEMBERSHIP,
-    NETLINK_EXT_ACK, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLMSG_NOOP, NLMSG_OVERRUN, NLM_F_ACK,
-    NLM_F_REQUEST, SOL_NETLINK,
+    Msg, MsgIter, NlMsgHdr, NETLINK_ADD_MEMBERSHIP, NETLINK_DROP_MEMBERSHIP, NETLINK_EXT_ACK,
+    NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLMSG_NOOP, NLM_F_ACK, NLM_F_REQUEST, SOL_NETLINK,
 };
 use std::collections::VecDeque;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
@@ -198,11 +197,13 @@ impl Socket {
     /// kernel. Low-level: collect the answers with [`Socket::collect`] (or read them with
     /// [`Socket::recv_datagram`]) by the sequence numbers the caller put in.
     pub fn send_raw(&self, bytes: &[u8]) -> Result<(), Error> {
-        self.send_raw_to(bytes, 0)
+        sys::send(self.fd.as_raw_fd(), bytes)?;
+        Ok(())
     }
 
-    /// Like [`Socket::send_raw`], to port id `portid` (0 is the kernel; a user socket's
-    /// port id sends to that socket, e.g. to measure the netlink core alone).
+    /// Like [`Socket::send_raw`], with the destination address: port id `portid` (0 is
+    /// the kernel; a user socket's port id sends to that socket, e.g. to measure the
+    /// netlink core alone with the same system call).
     pub fn send_raw_to(&self, bytes: &[u8], portid: u32) -> Result<(), Error> {
         sys::send_to(self.fd.as_raw_fd(), bytes, portid)?;
         Ok(())
@@ -224,7 +225,7 @@ impl Socket {
         build(&mut w).map_err(too_big)?;
         w.end_msg(m).map_err(too_big)?;
         let n = w.len();
-        sys::send_to(self.fd.as_raw_fd(), &self.tx[..n], 0)?;
+        sys::send(self.fd.as_raw_fd(), &self.tx[..n])?;
         Ok(seq)
     }
 
@@ -449,24 +450,16 @@ impl Socket {
         m: &Msg<'_>,
         f: &mut impl FnMut(&Msg<'_>) -> Result<(), Error>,
     ) -> Option<Result<(), Error>> {
+        if m.hdr.ty == NLMSG_DONE {
+            // A dump ends with DONE; the kernel sends no ACK after it.
+            self.done_flags = m.hdr.flags;
+        }
+        if let Some(e) = Error::of_answer(m) {
+            return Some(Err(e));
+        }
         match m.hdr.ty {
             NLMSG_NOOP => None,
-            NLMSG_ERROR => Some(match ErrorMsg::parse(m.payload, m.hdr.flags) {
-                None => Err(Error::Protocol("short NLMSG_ERROR".into())),
-                Some(e) if e.error == 0 => Ok(()),
-                Some(e) => Err(kernel_error(e.error, &e.ext)),
-            }),
-            NLMSG_DONE => {
-                // A dump ends with DONE; the kernel sends no ACK after it.
-                self.done_flags = m.hdr.flags;
-                let d = DoneMsg::parse(m.payload, m.hdr.flags);
-                Some(if d.error != 0 {
-                    Err(kernel_error(d.error, &d.ext))
-                } else {
-                    Ok(())
-                })
-            }
-            NLMSG_OVERRUN => Some(Err(Error::Overrun)),
+            NLMSG_ERROR | NLMSG_DONE => Some(Ok(())),
             _ => f(m).err().map(Err),
         }
     }
@@ -506,15 +499,6 @@ fn too_big(_: NoSpace) -> Error {
         "request larger than {} bytes",
         TX_BUF - NLMSG_HDRLEN
     ))
-}
-
-fn kernel_error(error: i32, ext: &nlfam_proto::wire::ExtAck<'_>) -> Error {
-    Error::Kernel {
-        errno: error.saturating_neg(),
-        msg: ext.msg.map(|m| String::from_utf8_lossy(m).into_owned()),
-        offset: ext.offset,
-        missing: ext.missing_type,
-    }
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@
 use super::*;
 use crate::family::Event;
 use nlfam_proto::wire::{
-    NLMSGERR_ATTR_MSG, NLMSGERR_ATTR_OFFS, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_DUMP_INTR,
-    NLM_F_MULTI,
+    NLMSGERR_ATTR_MSG, NLMSGERR_ATTR_OFFS, NLMSG_OVERRUN, NLM_F_ACK_TLVS, NLM_F_CAPPED,
+    NLM_F_DUMP_INTR, NLM_F_MULTI,
 };
 use std::os::unix::net::UnixDatagram;
 

@@ -108,14 +108,16 @@ pub fn set_rcvtimeo(fd: RawFd, timeout: Option<std::time::Duration>) -> io::Resu
     Ok(())
 }
 
-/// Sends one datagram to the kernel (port id 0), or to `portid`. To the kernel it is a
-/// plain `send()`: an unconnected netlink socket's default destination is port 0, and
-/// the host tests' fake kernel (a Unix socket pair) then receives it too.
+/// Sends one datagram to the kernel with a plain `send()`: an unconnected netlink
+/// socket's default destination is port id 0, and the host tests' fake kernel (a Unix
+/// socket pair) receives it too.
+pub fn send(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is readable for its length.
+    check_len(unsafe { libc::send(fd, buf.as_ptr().cast(), buf.len(), 0) })
+}
+
+/// Sends one datagram to port id `portid` (0 is the kernel), the address given.
 pub fn send_to(fd: RawFd, buf: &[u8], portid: u32) -> io::Result<usize> {
-    if portid == 0 {
-        // SAFETY: `buf` is readable for its length.
-        return check_len(unsafe { libc::send(fd, buf.as_ptr().cast(), buf.len(), 0) });
-    }
     let a = addr(portid, 0);
     // SAFETY: `buf` is readable for its length; `a` is a valid address of the given size.
     check_len(unsafe {
@@ -147,19 +149,18 @@ pub struct Peer {
 pub fn recv_from(fd: RawFd, buf: &mut [u8], flags: i32) -> io::Result<(usize, Peer)> {
     let mut a = addr(0, 0);
     a.nl_family = 0;
-    let mut iov = libc::iovec {
-        iov_base: buf.as_mut_ptr().cast(),
-        iov_len: buf.len(),
-    };
-    // SAFETY: `msghdr` is plain data; all-zero is valid.
-    let mut m: libc::msghdr = unsafe { zeroed() };
-    m.msg_name = (&mut a as *mut libc::sockaddr_nl).cast();
-    m.msg_namelen = size_of::<libc::sockaddr_nl>() as u32;
-    m.msg_iov = &mut iov;
-    m.msg_iovlen = 1;
-    // SAFETY: `m` points at `buf` (writable for its length) and at `a` (writable for
-    // `msg_namelen` bytes) for the duration of the call.
-    let n = check_len(unsafe { libc::recvmsg(fd, &mut m, flags) })?;
+    let mut len = size_of::<libc::sockaddr_nl>() as libc::socklen_t;
+    // SAFETY: `buf` is writable for its length, `a` for `len` bytes.
+    let n = check_len(unsafe {
+        libc::recvfrom(
+            fd,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            flags,
+            (&mut a as *mut libc::sockaddr_nl).cast(),
+            &mut len,
+        )
+    })?;
     let peer = if a.nl_family == libc::AF_NETLINK as libc::sa_family_t {
         Peer {
             portid: a.nl_pid,
@@ -169,12 +170,6 @@ pub fn recv_from(fd: RawFd, buf: &mut [u8], flags: i32) -> io::Result<(usize, Pe
         Peer::default()
     };
     Ok((n, peer))
-}
-
-/// Receives one datagram into `buf` with `flags`; returns the datagram's real length
-/// (which exceeds `buf.len()` when `MSG_TRUNC` is in `flags` and it did not fit).
-pub fn recv(fd: RawFd, buf: &mut [u8], flags: i32) -> io::Result<usize> {
-    recv_from(fd, buf, flags).map(|(n, _)| n)
 }
 
 /// Whether `fd` becomes readable within `timeout_ms` (`poll`).

@@ -24,6 +24,7 @@
 //! Both print `points TYPE=COUNT ...` on stdout: how many injection points each type
 //! exercised.
 
+use crate::raw;
 use nlfam::proto::attr::{AttrIter, NoSpace, Writer};
 use nlfam::proto::errno;
 use nlfam::proto::family::{attr, msg};
@@ -32,7 +33,7 @@ use nlfam::proto::wire::{
     NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_EXCL, NLM_F_MULTI, NLM_F_REPLACE,
     NLM_F_REQUEST, SOL_NETLINK,
 };
-use nlfam::{sys, Event, Incoming, Message, SetMode, Socket};
+use nlfam::{Event, Incoming, Message, SetMode, Socket};
 use std::collections::BTreeMap;
 use std::ffi::{CStr, CString};
 use std::fs::{File, OpenOptions};
@@ -361,7 +362,7 @@ struct Ctx {
 impl Ctx {
     fn send_with(&self, s: &Socket, bytes: &[u8], n: u32) -> Res<(Result<(), i32>, bool)> {
         let fd = fd(s);
-        let (r, injected) = self.fnth.around(n, || sys::send_to(fd, bytes, 0))?;
+        let (r, injected) = self.fnth.around(n, || raw::send_to_kernel(fd, bytes))?;
         Ok((
             r.map(drop).map_err(|e| e.raw_os_error().unwrap_or(0)),
             injected,
@@ -783,7 +784,7 @@ impl Ctx {
     fn dump_continue_step(&mut self, n: u32) -> Res<bool> {
         let mut s = open(self.family)?;
         let (seq, req) = frame(&mut s, msg::KV_GET, NLM_F_DUMP, |_| Ok(()))?;
-        sys::send_to(fd(&s), &req, 0).map_err(|e| format!("dump request: {e}"))?;
+        s.send_raw(&req).map_err(|e| format!("dump request: {e}"))?;
         ensure!(
             s.wait_readable(WAIT).map_err(|e| e.to_string())?,
             "no first dump part"
@@ -792,7 +793,7 @@ impl Ctx {
         let mut buf = std::mem::take(&mut self.rxbuf);
         let r = self
             .fnth
-            .around(n, || sys::recv(sfd, &mut buf, libc::MSG_TRUNC));
+            .around(n, || raw::recv(sfd, &mut buf, libc::MSG_TRUNC));
         let first: Vec<Message> = match &r {
             Ok((Ok(len), _)) => {
                 ensure!(
@@ -964,7 +965,7 @@ impl Ctx {
         let before = self.subscribers(SUBSCRIBE_GROUP)?;
         let xfd = fd(&x);
         let (r, injected) = self.fnth.around(n, || {
-            sys::set_opt(xfd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, SUBSCRIBE_GROUP)
+            raw::set_opt(xfd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, SUBSCRIBE_GROUP)
         })?;
         let joined = match r {
             Ok(()) => true,
@@ -1226,9 +1227,9 @@ fn check_absent(family: u32) -> Res<()> {
     );
     let k = kernel_sockets(family)?;
     ensure!(k.is_empty(), "kernel socket of family {family} left: {k:?}");
-    match sys::socket(family) {
+    match Socket::open(family) {
         Ok(_) => Err(format!("socket() on family {family} succeeds")),
-        Err(e) if e.raw_os_error() == Some(errno::EPROTONOSUPPORT) => Ok(()),
+        Err(e) if e.errno() == Some(errno::EPROTONOSUPPORT) => Ok(()),
         Err(e) => Err(format!(
             "socket() on family {family}: {e}, want EPROTONOSUPPORT"
         )),

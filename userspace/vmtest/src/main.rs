@@ -3,6 +3,7 @@
 //! (with the reason on stderr), 2 = usage error.
 
 mod failnth;
+mod raw;
 mod security;
 mod unload_race;
 
