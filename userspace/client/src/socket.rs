@@ -333,7 +333,9 @@ impl Socket {
 
     /// The next message, reply or event, waiting for one (up to the timeout of
     /// [`Socket::set_timeout`]): the single place to wait on both. Queued messages come
-    /// first, in arrival order. `Error::Overrun` means messages were lost (resync).
+    /// first, in arrival order. `Error::Overrun` means messages were lost (resync); an
+    /// event with a missing or malformed attribute is an `Error::Protocol` naming it (that
+    /// message is consumed, the next call goes on with the next one).
     pub fn recv(&mut self) -> Result<Incoming, Error> {
         loop {
             if let Some(m) = self.pop()? {
