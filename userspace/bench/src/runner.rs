@@ -1,6 +1,7 @@
 //! One module load's share of a benchmark (a "slot"): every row of the plan, the store
 //! filled as the rows need it, the results as a JSON "part". The VM driver runs one slot
-//! per module and round; [`crate::report::merge`] joins the parts.
+//! per module and round; [`crate::report::merge`] joins the parts (the report depends on the
+//! runner's labels, never the other way round).
 
 use crate::rows::{Kind, Plan, Row};
 use crate::workload::{Bench, Sample};
@@ -222,7 +223,7 @@ fn run_rows(
             row.id(),
             n,
             t.elapsed().as_secs_f64(),
-            s.map(|s| crate::report::fmt_rate(s.mean, s.half))
+            s.map(|s| crate::stats::fmt_rate(s.mean, s.half))
                 .unwrap_or_default(),
             row.kind.rate_unit(),
             if row.kind == Kind::Fanout {

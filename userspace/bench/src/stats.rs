@@ -254,6 +254,50 @@ pub fn t_quantile(p: f64, df: f64) -> f64 {
     0.5 * (lo + hi)
 }
 
+/// `1234567.8, 2345.6` -> "1,234,600 ± 2,300": both rounded to two significant digits
+/// of the interval (four of the value when there is no interval).
+pub fn fmt_rate(mean: f64, half: f64) -> String {
+    if !mean.is_finite() {
+        return "–".into();
+    }
+    let digits = if half.is_finite() && half > 0.0 {
+        half.log10().floor() as i32 - 1
+    } else if mean != 0.0 {
+        mean.abs().log10().floor() as i32 - 3
+    } else {
+        0
+    };
+    let num = |x: f64| {
+        if digits >= 0 {
+            let q = 10f64.powi(digits);
+            group((x / q).round() * q)
+        } else {
+            format!("{:.*}", (-digits) as usize, x)
+        }
+    };
+    if half.is_finite() {
+        format!("{} ± {}", num(mean), num(half))
+    } else {
+        num(mean)
+    }
+}
+
+fn group(x: f64) -> String {
+    let s = format!("{:.0}", x.abs());
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if x < 0.0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,26 +4,26 @@
 //! while measuring (payload, sequence number, key and value, entry count); a wrong
 //! answer fails the run.
 //!
-//! Echo and floor share one loop ([`Bench::round_trips`]): the same `sendto` and `recv`
+//! The socket work is the client's: caller-framed datagrams go out with
+//! [`Socket::send_raw`], answers come back borrowed from the client's receive buffer,
+//! routed by sequence number ([`Socket::collect_each`]) or a datagram at a time
+//! ([`Socket::recv_datagram`]) where the workload has no ACK to wait for.
+//!
+//! Echo and floor share one loop ([`Bench::round_trips`]): the same `send` and `recv`
 //! calls with the same sizes, to port id 0 (the module) or to the socket's own port id.
 
 use crate::hist::Hist;
 use crate::rows::{Kind, Row, BATCH, SMALL_PAYLOAD};
 use crate::stats;
-use nlfam::proto::attr::{AttrIter, Writer};
-use nlfam::proto::errno;
+use nlfam::proto::attr::{AttrIter, NoSpace, Writer};
 use nlfam::proto::family::{attr, msg};
 use nlfam::proto::wire::{
-    DoneMsg, ErrorMsg, MsgIter, NlMsgHdr, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_ACK,
-    NLM_F_CREATE, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_EXCL, NLM_F_MULTI, NLM_F_REPLACE,
-    NLM_F_REQUEST,
+    Msg, NLMSG_HDRLEN, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_EXCL,
+    NLM_F_MULTI, NLM_F_REQUEST,
 };
-use nlfam::{sys, Error, Socket};
-use std::os::fd::{AsFd, AsRawFd, RawFd};
+use nlfam::{Datagram, Error, SetMode, Socket};
 use std::time::{Duration, Instant};
 
-/// Receive buffer: a 64 KiB echo, a 64-message batch or a dump skb fit many times over.
-const RX_BUF: usize = 256 * 1024;
 /// Transmit buffer: the largest echo or a batch of fill requests.
 const TX_BUF: usize = 128 * 1024;
 /// SET requests per datagram while filling the store (not measured).
@@ -111,27 +111,73 @@ pub fn value(i: u64, out: &mut [u8; VALUE_LEN]) {
     }
 }
 
-fn kernel_error(e: &ErrorMsg<'_>) -> Error {
-    Error::Kernel {
-        errno: e.error.saturating_neg(),
-        msg: e.ext.msg.map(|m| String::from_utf8_lossy(m).into_owned()),
-        offset: e.ext.offset,
-        missing: e.ext.missing_type,
-    }
+/// `size` bytes of a pattern (0, 1, ... 250, 0, ...).
+fn pattern(size: usize) -> Vec<u8> {
+    (0..size).map(|i| (i % 251) as u8).collect()
 }
 
 fn put_seq(buf: &mut [u8], at: usize, seq: u32) {
     buf[at + 8..at + 12].copy_from_slice(&seq.to_ne_bytes());
 }
 
-/// The state of a benchmark client: one socket on the family, buffers, and how many
-/// entries it put into the store.
+fn too_big(what: &'static str) -> impl Fn(NoSpace) -> Error {
+    move |_| Error::Protocol(format!("{what} does not fit the transmit buffer"))
+}
+
+/// Describes the first message of an unexpected datagram: the kernel's error if it is one.
+fn unexpected(d: Datagram<'_>, wanted: &str, seq: u32) -> Error {
+    let n = d.bytes().len();
+    match d.messages().next() {
+        Some(m) => Error::of_answer(&m).unwrap_or_else(|| {
+            wrong(format!(
+                "expected {wanted} with seq {seq}, got type {:#x} seq {} len {} in a {n}-byte datagram",
+                m.hdr.ty, m.hdr.seq, m.hdr.len
+            ))
+        }),
+        None => wrong(format!(
+            "expected {wanted}, got a {n}-byte datagram without a message"
+        )),
+    }
+}
+
+/// Checks that `m` is the `kv-set` entry of key `i` with `flags` (`NLM_F_MULTI` for a
+/// dump entry, none for a GET answer; never `NLM_F_DUMP_INTR`). `what` names it in errors.
+fn check_entry(m: &Msg<'_>, i: u64, flags: u16, what: impl Fn() -> String) -> Result<(), Error> {
+    if m.hdr.ty != msg::KV_SET || m.hdr.flags & (NLM_F_MULTI | NLM_F_DUMP_INTR) != flags {
+        return Err(wrong(format!(
+            "{}: type {:#x} flags {:#x}",
+            what(),
+            m.hdr.ty,
+            m.hdr.flags
+        )));
+    }
+    let (mut k, mut v) = ([0u8; KEY_LEN], [0u8; VALUE_LEN]);
+    key(i, &mut k);
+    value(i, &mut v);
+    let (mut gk, mut gv) = (None, None);
+    for a in AttrIter::new(m.payload) {
+        match a.ty {
+            attr::KEY => gk = a.cstr(),
+            attr::VALUE => gv = Some(a.payload),
+            _ => {}
+        }
+    }
+    if gk != Some(&k[..]) || gv != Some(&v[..]) {
+        return Err(wrong(format!(
+            "{}: got key {:?} value {:?}, expected {:?}",
+            what(),
+            gk.map(String::from_utf8_lossy),
+            gv.map(String::from_utf8_lossy),
+            String::from_utf8_lossy(&k)
+        )));
+    }
+    Ok(())
+}
+
+/// The state of a benchmark client: one socket on the family, a transmit buffer, and
+/// how many entries it put into the store.
 pub struct Bench {
     sock: Socket,
-    fd: RawFd,
-    portid: u32,
-    seq: u32,
-    rx: Vec<u8>,
     tx: Vec<u8>,
     lat: Vec<u32>,
     hist: Hist,
@@ -144,14 +190,8 @@ impl Bench {
     pub fn open(family: u32) -> Result<Bench, Error> {
         let sock = Socket::open(family)?;
         sock.set_timeout(Some(ANSWER_WAIT))?;
-        let fd = sock.as_fd().as_raw_fd();
-        let portid = sock.portid();
         Ok(Bench {
             sock,
-            fd,
-            portid,
-            seq: 1,
-            rx: vec![0; RX_BUF],
             tx: vec![0; TX_BUF],
             lat: Vec::with_capacity(1 << 20),
             hist: Hist::default(),
@@ -175,11 +215,6 @@ impl Bench {
         self.filled
     }
 
-    fn next_seq(&mut self) -> u32 {
-        self.seq = self.seq.wrapping_add(1);
-        self.seq
-    }
-
     fn random_below(&mut self, n: u64) -> u64 {
         // xorshift64*: cheap, deterministic.
         self.rng ^= self.rng >> 12;
@@ -188,21 +223,40 @@ impl Bench {
         self.rng.wrapping_mul(0x2545_f491_4f6c_dd1d) % n.max(1)
     }
 
-    /// Receives one datagram into the receive buffer; its length.
-    fn recv(&mut self) -> Result<usize, Error> {
-        let n = sys::recv(self.fd, &mut self.rx, libc::MSG_TRUNC)?;
-        if n > self.rx.len() {
-            return Err(Error::Protocol(format!(
-                "a {n}-byte datagram did not fit the {}-byte receive buffer",
-                self.rx.len()
-            )));
-        }
-        Ok(n)
+    /// Frames one message of type `ty` at the start of the transmit buffer; its length.
+    fn frame(
+        &mut self,
+        ty: u16,
+        flags: u16,
+        build: impl FnOnce(&mut Writer<'_>) -> Result<(), NoSpace>,
+    ) -> Result<usize, Error> {
+        let portid = self.sock.portid();
+        let mut w = Writer::new(&mut self.tx);
+        let m = w
+            .begin_msg(ty, NLM_F_REQUEST | flags, 0, portid)
+            .map_err(too_big("a request"))?;
+        build(&mut w).map_err(too_big("a request"))?;
+        w.end_msg(m).map_err(too_big("a request"))?;
+        Ok(w.len())
     }
 
     /// Runs `samples` samples of `row` (after one unrecorded warm-up sample), each at
-    /// least `dur` long and at least one operation.
+    /// least `dur` long and at least one operation. Anything left unread on the socket
+    /// afterwards (an answer nobody asked for) fails the row.
     pub fn run_row(
+        &mut self,
+        row: Row,
+        samples: usize,
+        dur: Duration,
+    ) -> Result<Vec<Sample>, Error> {
+        let out = self.run_samples(row, samples, dur)?;
+        if let Some(m) = self.sock.try_recv()? {
+            return Err(wrong(format!("an answer nobody asked for: {m:?}")));
+        }
+        Ok(out)
+    }
+
+    fn run_samples(
         &mut self,
         row: Row,
         samples: usize,
@@ -211,14 +265,14 @@ impl Bench {
         // Under TCG the first run of a kernel path pays for its translation: warm up for
         // a whole sample (at least 100 ms), unrecorded.
         let warm = dur.max(Duration::from_millis(100));
+        let size = row.size as usize;
         match row.kind {
             Kind::Echo | Kind::Floor => {
                 let dest = if row.kind == Kind::Echo {
                     0
                 } else {
-                    self.portid
+                    self.sock.portid()
                 };
-                let size = row.size as usize;
                 self.round_trips(dest, size, warm)?;
                 self.hist = Hist::default();
                 (0..samples)
@@ -226,12 +280,10 @@ impl Bench {
                     .collect()
             }
             Kind::Batch => {
-                self.batch(row.size as usize, warm)?;
-                (0..samples)
-                    .map(|_| self.batch(row.size as usize, dur))
-                    .collect()
+                self.batch(size, warm)?;
+                (0..samples).map(|_| self.batch(size, dur)).collect()
             }
-            Kind::Fanout => self.fanout(row.size as usize, samples, dur),
+            Kind::Fanout => self.fanout(size, samples, dur),
             Kind::Dump | Kind::Set | Kind::Get => {
                 if self.filled != row.size {
                     return Err(Error::Protocol(format!(
@@ -251,41 +303,28 @@ impl Bench {
     }
 
     /// Echo (dest 0) or floor (dest = own port id): one message of `size` payload bytes
-    /// per `sendto`, its answer per `recv`, checked; one clock read per round trip, whose
+    /// per send, its answer per receive, checked; one clock read per round trip, whose
     /// differences give the latency percentiles.
     fn round_trips(&mut self, dest: u32, size: usize, dur: Duration) -> Result<Sample, Error> {
-        let len = NLMSG_HDRLEN + size;
-        if len > self.tx.len() {
-            return Err(Error::Protocol(format!("echo of {size} bytes too large")));
-        }
-        let hdr = NlMsgHdr {
-            len: len as u32,
-            ty: msg::ECHO,
-            flags: NLM_F_REQUEST,
-            seq: 0,
-            pid: self.portid,
-        };
-        self.tx[..NLMSG_HDRLEN].copy_from_slice(&hdr.to_bytes());
-        for (i, b) in self.tx[NLMSG_HDRLEN..len].iter_mut().enumerate() {
-            // A pattern, not zeros: a payload mix-up shows.
-            *b = (i % 251) as u8;
-        }
+        // A pattern, not zeros: a payload mix-up shows.
+        let len = self.frame(msg::ECHO, 0, |w| w.put_bytes(&pattern(size)))?;
+        let sent = NLMSG_HDRLEN..NLMSG_HDRLEN + size;
         self.lat.clear();
         let start = Instant::now();
         let mut prev = start;
         let mut ops = 0u64;
         loop {
-            let seq = self.next_seq();
+            let seq = self.sock.next_seq();
             put_seq(&mut self.tx, 0, seq);
-            sys::send_to(self.fd, &self.tx[..len], dest)?;
-            let n = self.recv()?;
-            let got = &self.rx[..n];
-            let hdr = NlMsgHdr::parse(got).unwrap_or_default();
-            if hdr.ty != msg::ECHO || hdr.seq != seq || hdr.len as usize != len || n < len {
-                return Err(self.unexpected(n, "an echo", seq));
-            }
-            if got[NLMSG_HDRLEN..len] != self.tx[NLMSG_HDRLEN..len] {
-                return Err(wrong(format!("echo of {size} bytes came back different")));
+            self.sock.send_raw_to(&self.tx[..len], dest)?;
+            let d = self.sock.recv_datagram()?;
+            match d.messages().next() {
+                Some(m) if m.hdr.ty == msg::ECHO && m.hdr.seq == seq => {
+                    if m.payload != &self.tx[sent.clone()] {
+                        return Err(wrong(format!("echo of {size} bytes came back different")));
+                    }
+                }
+                _ => return Err(unexpected(d, "an echo", seq)),
             }
             ops += 1;
             let now = Instant::now();
@@ -308,82 +347,48 @@ impl Bench {
         })
     }
 
-    /// Describes an unexpected datagram: a kernel error if it is one.
-    fn unexpected(&self, n: usize, wanted: &str, seq: u32) -> Error {
-        if let Some(m) = MsgIter::new(&self.rx[..n]).next() {
-            if m.hdr.ty == NLMSG_ERROR {
-                if let Some(e) = ErrorMsg::parse(m.payload, m.hdr.flags) {
-                    if e.error != 0 {
-                        return kernel_error(&e);
-                    }
-                }
-            }
-            return wrong(format!(
-                "expected {wanted} with seq {seq}, got type {:#x} seq {} len {} in a {n}-byte datagram",
-                m.hdr.ty, m.hdr.seq, m.hdr.len
-            ));
-        }
-        wrong(format!(
-            "expected {wanted}, got a {n}-byte datagram without a message"
-        ))
-    }
-
-    /// Batched echo: [`BATCH`] messages of `size` bytes in one `sendmsg`, answers
-    /// received (coalesced into as few datagrams as the module manages) and checked.
+    /// Batched echo: [`BATCH`] messages of `size` bytes in one send, answers received
+    /// (coalesced into as few datagrams as the module manages) and checked.
     fn batch(&mut self, size: usize, dur: Duration) -> Result<Sample, Error> {
-        let payload: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
-        let mut offsets = [0usize; BATCH];
-        let total = {
-            let mut w = Writer::new(&mut self.tx);
-            for off in offsets.iter_mut() {
-                *off = w.len();
-                let m = w
-                    .begin_msg(msg::ECHO, NLM_F_REQUEST, 0, self.portid)
-                    .map_err(|_| Error::Protocol("batch too large".into()))?;
-                w.put_bytes(&payload)
-                    .map_err(|_| Error::Protocol("batch too large".into()))?;
-                w.end_msg(m).ok();
-            }
-            w.len()
-        };
+        let payload = pattern(size);
+        // One framed echo (padded), copied BATCH times.
+        let one = self.frame(msg::ECHO, 0, |w| w.put_bytes(&payload))?;
+        if one * BATCH > self.tx.len() {
+            return Err(Error::Protocol("batch too large".into()));
+        }
+        for i in 1..BATCH {
+            self.tx.copy_within(..one, i * one);
+        }
+        let total = one * BATCH;
+        let mut seqs = [0u32; BATCH];
         timed(dur, || {
-            let first = self.seq.wrapping_add(1);
-            for &off in &offsets {
-                let seq = self.next_seq();
-                put_seq(&mut self.tx, off, seq);
+            for (i, seq) in seqs.iter_mut().enumerate() {
+                *seq = self.sock.next_seq();
+                put_seq(&mut self.tx, i * one, *seq);
             }
-            sys::send_to(self.fd, &self.tx[..total], 0)?;
+            self.sock.send_raw(&self.tx[..total])?;
             let mut got = 0usize;
             while got < BATCH {
-                let n = self.recv()?;
-                let mut it = MsgIter::new(&self.rx[..n]);
-                for m in it.by_ref() {
-                    let want = first.wrapping_add(got as u32);
-                    if m.hdr.ty != msg::ECHO || m.hdr.seq != want || got >= BATCH {
-                        return Err(self.unexpected_in_batch(m.hdr, want));
+                for m in self.sock.recv_datagram()? {
+                    let want = seqs.get(got).copied().unwrap_or(0);
+                    if m.hdr.ty != msg::ECHO || m.hdr.seq != want {
+                        return Err(wrong(format!(
+                            "expected the echo with seq {want} of a batch, got type {:#x} seq {}",
+                            m.hdr.ty, m.hdr.seq
+                        )));
                     }
                     if m.payload != payload.as_slice() {
                         return Err(wrong(format!("batched echo {got} came back different")));
                     }
                     got += 1;
                 }
-                if it.malformed() {
-                    return Err(wrong("a malformed datagram in a batch's answers".into()));
-                }
             }
             Ok(BATCH as u64)
         })
     }
 
-    fn unexpected_in_batch(&self, hdr: NlMsgHdr, want: u32) -> Error {
-        wrong(format!(
-            "expected the echo with seq {want} of a batch, got type {:#x} seq {}",
-            hdr.ty, hdr.seq
-        ))
-    }
-
     /// Fan-out: `subs` sockets joined to a group; per iteration [`FANOUT_BURST`] PUBLISH
-    /// requests (one per `sendto`, no ACK), then every subscriber drained in turn.
+    /// requests (one per send, no ACK), then every subscriber drained in turn.
     /// Each event is checked (group, publisher, payload counter); a gap in a
     /// subscriber's counters, or an event that does not come within 2 s, is a drop.
     fn fanout(&mut self, subs: usize, samples: usize, dur: Duration) -> Result<Vec<Sample>, Error> {
@@ -394,41 +399,34 @@ impl Bench {
             s.set_timeout(Some(SUBSCRIBER_WAIT))?;
             sockets.push(s);
         }
-        let fds: Vec<RawFd> = sockets.iter().map(|s| s.as_fd().as_raw_fd()).collect();
         let mut expected = vec![1u64; subs];
         let payload = [0u8; SMALL_PAYLOAD];
-        let (len, counter_at) = {
-            let mut w = Writer::new(&mut self.tx);
-            let m = w
-                .begin_msg(msg::PUBLISH, NLM_F_REQUEST, 0, self.portid)
-                .map_err(|_| Error::Protocol("publish too large".into()))?;
-            w.put_u32(attr::GROUP, FANOUT_GROUP).ok();
-            let at = w.len() + 4;
-            w.put_attr(attr::PAYLOAD, &payload).ok();
-            w.end_msg(m).ok();
-            (w.len(), at)
-        };
+        let mut counter_at = 0;
+        let len = self.frame(msg::PUBLISH, 0, |w| {
+            w.put_u32(attr::GROUP, FANOUT_GROUP)?;
+            counter_at = w.len() + 4;
+            w.put_attr(attr::PAYLOAD, &payload)
+        })?;
         let mut counter = 0u64;
-        // Warm-up: one publish with an ACK proves the module accepts them.
-        {
+        let mut publish = |b: &mut Bench, flags: u16| {
             counter += 1;
-            self.tx[counter_at..counter_at + 8].copy_from_slice(&counter.to_ne_bytes());
-            let seq = self.next_seq();
-            put_seq(&mut self.tx, 0, seq);
-            let flags = NLM_F_REQUEST | NLM_F_ACK;
-            self.tx[6..8].copy_from_slice(&flags.to_ne_bytes());
-            sys::send_to(self.fd, &self.tx[..len], 0)?;
-            self.expect_ack(seq)?;
-            self.tx[6..8].copy_from_slice(&NLM_F_REQUEST.to_ne_bytes());
-            let mut drops = 0;
-            for (i, &fd) in fds.iter().enumerate() {
-                drops += self.drain(fd, &mut expected[i], counter)?;
-            }
-            if drops != 0 {
-                return Err(wrong(format!(
-                    "{drops} of {subs} subscribers missed the first event"
-                )));
-            }
+            b.tx[counter_at..counter_at + 8].copy_from_slice(&counter.to_ne_bytes());
+            b.tx[6..8].copy_from_slice(&(NLM_F_REQUEST | flags).to_ne_bytes());
+            let seq = b.sock.next_seq();
+            put_seq(&mut b.tx, 0, seq);
+            b.sock.send_raw(&b.tx[..len]).map(|()| (seq, counter))
+        };
+        // Warm-up: one publish with an ACK proves the module accepts them.
+        let (seq, last) = publish(self, NLM_F_ACK)?;
+        self.ack(seq)?;
+        let mut drops = 0;
+        for (s, e) in sockets.iter_mut().zip(&mut expected) {
+            drops += self.drain(s, e, last)?;
+        }
+        if drops != 0 {
+            return Err(wrong(format!(
+                "{drops} of {subs} subscribers missed the first event"
+            )));
         }
         let mut out = Vec::with_capacity(samples);
         // Sample 0 is the unrecorded warm-up.
@@ -443,15 +441,12 @@ impl Bench {
             let mut drops = 0u64;
             let mut now;
             loop {
+                let mut last = 0;
                 for _ in 0..FANOUT_BURST {
-                    counter += 1;
-                    self.tx[counter_at..counter_at + 8].copy_from_slice(&counter.to_ne_bytes());
-                    let seq = self.next_seq();
-                    put_seq(&mut self.tx, 0, seq);
-                    sys::send_to(self.fd, &self.tx[..len], 0)?;
+                    last = publish(self, 0)?.1;
                 }
-                for (i, &fd) in fds.iter().enumerate() {
-                    drops += self.drain(fd, &mut expected[i], counter)?;
+                for (s, e) in sockets.iter_mut().zip(&mut expected) {
+                    drops += self.drain(s, e, last)?;
                 }
                 ops += (FANOUT_BURST * subs) as u64;
                 now = Instant::now();
@@ -469,52 +464,47 @@ impl Bench {
                 ..Sample::default()
             });
         }
-        // Nothing may wait on the publisher's socket: errors are always answered.
-        match sys::recv(self.fd, &mut self.rx, libc::MSG_DONTWAIT | libc::MSG_TRUNC) {
-            Ok(n) => return Err(self.unexpected(n, "nothing (publishes without ACK)", 0)),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e.into()),
-        }
+        // Nothing may wait on the publisher's socket (errors are always answered): checked
+        // by `run_row`.
         Ok(out)
     }
 
     /// Receives a subscriber's events up to counter `last`; returns how many were lost.
-    fn drain(&mut self, fd: RawFd, expected: &mut u64, last: u64) -> Result<u64, Error> {
+    fn drain(&self, s: &mut Socket, expected: &mut u64, last: u64) -> Result<u64, Error> {
+        let portid = self.sock.portid();
         let mut drops = 0;
         while *expected <= last {
-            let n = match sys::recv(fd, &mut self.rx, libc::MSG_TRUNC) {
-                Ok(n) if n <= self.rx.len() => n,
-                Ok(n) => return Err(Error::Protocol(format!("a {n}-byte event"))),
-                Err(e) if e.raw_os_error() == Some(errno::ENOBUFS) => continue,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+            let d = match s.recv_datagram() {
+                Ok(d) => d,
+                Err(Error::Overrun) => continue,
+                Err(Error::Timeout) => {
                     drops += last + 1 - *expected;
                     *expected = last + 1;
                     break;
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(e),
             };
-            for m in MsgIter::new(&self.rx[..n]) {
+            for m in d {
                 if m.hdr.ty != msg::PUBLISH {
                     return Err(wrong(format!("subscriber got type {:#x}", m.hdr.ty)));
                 }
-                let (mut group, mut port, mut c) = (0, 0, None);
+                let (mut group, mut port, mut c) = (None, None, None);
                 for a in AttrIter::new(m.payload) {
                     match a.ty {
-                        attr::GROUP => group = a.u32().unwrap_or(0),
-                        attr::PORTID => port = a.u32().unwrap_or(0),
+                        attr::GROUP => group = a.u32(),
+                        attr::PORTID => port = a.u32(),
                         attr::PAYLOAD if a.payload.len() == SMALL_PAYLOAD => {
-                            c = Some(u64::from_ne_bytes(
-                                a.payload[..8].try_into().unwrap_or_default(),
-                            ))
+                            c = a.payload[..8].try_into().ok().map(u64::from_ne_bytes)
                         }
                         _ => {}
                     }
                 }
                 let c = c.ok_or_else(|| wrong("event without a 64-byte PAYLOAD".into()))?;
-                if group != FANOUT_GROUP || port != self.portid || c < *expected || c > last {
+                if group != Some(FANOUT_GROUP) || port != Some(portid) || c < *expected || c > last
+                {
                     return Err(wrong(format!(
-                        "event group {group} port {port} counter {c}, expected group {FANOUT_GROUP} port {} counter {}..={last}",
-                        self.portid, *expected
+                        "event group {group:?} port {port:?} counter {c}, expected group {FANOUT_GROUP} port {portid} counter {}..={last}",
+                        *expected
                     )));
                 }
                 drops += c - *expected;
@@ -524,29 +514,20 @@ impl Bench {
         Ok(drops)
     }
 
-    /// Waits for the ACK of `seq`; an error answer fails.
-    fn expect_ack(&mut self, seq: u32) -> Result<(), Error> {
-        loop {
-            let n = self.recv()?;
-            for m in MsgIter::new(&self.rx[..n]) {
-                if m.hdr.ty != NLMSG_ERROR {
-                    continue;
-                }
-                let e = ErrorMsg::parse(m.payload, m.hdr.flags)
-                    .ok_or_else(|| wrong("short NLMSG_ERROR".into()))?;
-                if e.error != 0 {
-                    return Err(kernel_error(&e));
-                }
-                if m.hdr.seq == seq {
-                    return Ok(());
-                }
-            }
-        }
+    /// Waits for the ACK of `seq`; an error answer, or data before the ACK, fails.
+    fn ack(&mut self, seq: u32) -> Result<(), Error> {
+        self.sock.collect_each(seq, |m| {
+            Err(wrong(format!(
+                "data of type {:#x} before the ACK",
+                m.hdr.ty
+            )))
+        })
     }
 
     /// Adds entries (CREATE|EXCL: an existing key is an error) until the store holds
-    /// `n` of this client's entries; [`FILL_BATCH`] requests per datagram, the last with
-    /// `NLM_F_ACK` (errors of the others come before it). Checks the count with STATS.
+    /// `n` of this client's entries; [`FILL_BATCH`] requests per datagram, all with one
+    /// sequence number and the last with `NLM_F_ACK`: an error of any of them (which
+    /// comes before the ACK) ends the wait. Checks the count with STATS.
     pub fn fill_to(&mut self, n: u64) -> Result<(), Error> {
         self.batch_write(n, true)
     }
@@ -559,49 +540,40 @@ impl Bench {
     fn batch_write(&mut self, target: u64, create: bool) -> Result<(), Error> {
         let mut k = [0u8; KEY_LEN];
         let mut v = [0u8; VALUE_LEN];
+        let (ty, flags) = if create {
+            (msg::KV_SET, NLM_F_CREATE | NLM_F_EXCL)
+        } else {
+            (msg::KV_DEL, 0)
+        };
         while self.filled != target {
-            let lo = self.filled.min(target);
-            let hi = self.filled.max(target);
-            let count = ((hi - lo) as usize).min(FILL_BATCH);
+            let count = (self.filled.abs_diff(target) as usize).min(FILL_BATCH);
             let first = if create {
                 self.filled
             } else {
                 self.filled - count as u64
             };
-            let mut last_seq = 0;
-            let len = {
-                let mut w = Writer::new(&mut self.tx);
-                for j in 0..count {
-                    let i = first + j as u64;
-                    self.seq = self.seq.wrapping_add(1);
-                    last_seq = self.seq;
-                    let ack = if j + 1 == count { NLM_F_ACK } else { 0 };
-                    let (ty, flags) = if create {
-                        (msg::KV_SET, NLM_F_CREATE | NLM_F_EXCL)
-                    } else {
-                        (msg::KV_DEL, 0)
-                    };
-                    let fail = |_| Error::Protocol("fill batch too large".into());
-                    let m = w
-                        .begin_msg(ty, NLM_F_REQUEST | flags | ack, last_seq, self.portid)
-                        .map_err(fail)?;
-                    key(i, &mut k);
-                    w.put_str(attr::KEY, &k).map_err(fail)?;
-                    if create {
-                        value(i, &mut v);
-                        w.put_attr(attr::VALUE, &v).map_err(fail)?;
-                    }
-                    w.end_msg(m).map_err(fail)?;
+            let seq = self.sock.next_seq();
+            let portid = self.sock.portid();
+            let mut w = Writer::new(&mut self.tx);
+            for j in 0..count {
+                let i = first + j as u64;
+                let ack = if j + 1 == count { NLM_F_ACK } else { 0 };
+                let fail = too_big("a fill batch");
+                let m = w
+                    .begin_msg(ty, NLM_F_REQUEST | flags | ack, seq, portid)
+                    .map_err(&fail)?;
+                key(i, &mut k);
+                w.put_str(attr::KEY, &k).map_err(&fail)?;
+                if create {
+                    value(i, &mut v);
+                    w.put_attr(attr::VALUE, &v).map_err(&fail)?;
                 }
-                w.len()
-            };
-            sys::send_to(self.fd, &self.tx[..len], 0)?;
-            self.expect_ack(last_seq)?;
-            self.filled = if create {
-                self.filled + count as u64
-            } else {
-                first
-            };
+                w.end_msg(m).map_err(&fail)?;
+            }
+            let len = w.len();
+            self.sock.send_raw(&self.tx[..len])?;
+            self.ack(seq)?;
+            self.filled = if create { first + count as u64 } else { first };
         }
         Ok(())
     }
@@ -610,77 +582,16 @@ impl Bench {
     /// `NLM_F_DUMP_INTR`, `NLMSG_DONE` with status 0).
     fn dump(&mut self, dur: Duration) -> Result<Sample, Error> {
         let n = self.filled;
-        let mut k = [0u8; KEY_LEN];
-        let mut v = [0u8; VALUE_LEN];
         timed(dur, || {
-            let seq = self.next_seq();
-            let len = {
-                let mut w = Writer::new(&mut self.tx);
-                let m = w
-                    .begin_msg(msg::KV_GET, NLM_F_REQUEST | NLM_F_DUMP, seq, self.portid)
-                    .map_err(|_| Error::Protocol("dump request".into()))?;
-                w.end_msg(m).ok();
-                w.len()
-            };
-            sys::send_to(self.fd, &self.tx[..len], 0)?;
+            let seq = self.sock.send(msg::KV_GET, NLM_F_DUMP, |_| Ok(()))?;
             let mut i = 0u64;
-            'dump: loop {
-                let got = self.recv()?;
-                for m in MsgIter::new(&self.rx[..got]) {
-                    if m.hdr.seq != seq {
-                        return Err(wrong(format!(
-                            "dump answer with seq {} for {seq}",
-                            m.hdr.seq
-                        )));
-                    }
-                    match m.hdr.ty {
-                        NLMSG_DONE => {
-                            let d = DoneMsg::parse(m.payload, m.hdr.flags);
-                            if d.error != 0 {
-                                return Err(Error::Kernel {
-                                    errno: -d.error,
-                                    msg: d.ext.msg.map(|s| String::from_utf8_lossy(s).into_owned()),
-                                    offset: None,
-                                    missing: None,
-                                });
-                            }
-                            if m.hdr.flags & NLM_F_DUMP_INTR != 0 {
-                                return Err(wrong("dump interrupted (NLM_F_DUMP_INTR)".into()));
-                            }
-                            break 'dump;
-                        }
-                        NLMSG_ERROR => {
-                            let e = ErrorMsg::parse(m.payload, m.hdr.flags)
-                                .ok_or_else(|| wrong("short NLMSG_ERROR".into()))?;
-                            return Err(kernel_error(&e));
-                        }
-                        msg::KV_SET => {
-                            if m.hdr.flags & NLM_F_MULTI == 0 || m.hdr.flags & NLM_F_DUMP_INTR != 0
-                            {
-                                return Err(wrong(format!("dump entry flags {:#x}", m.hdr.flags)));
-                            }
-                            let (mut gk, mut gv) = (None, None);
-                            for a in AttrIter::new(m.payload) {
-                                match a.ty {
-                                    attr::KEY => gk = a.cstr(),
-                                    attr::VALUE => gv = Some(a.payload),
-                                    _ => {}
-                                }
-                            }
-                            key(i, &mut k);
-                            value(i, &mut v);
-                            if gk != Some(&k[..]) || gv != Some(&v[..]) {
-                                return Err(wrong(format!(
-                                    "dump entry {i} of {n}: got key {:?}, expected {:?}",
-                                    gk.map(String::from_utf8_lossy),
-                                    String::from_utf8_lossy(&k)
-                                )));
-                            }
-                            i += 1;
-                        }
-                        t => return Err(wrong(format!("dump answer of type {t:#x}"))),
-                    }
-                }
+            self.sock.collect_each(seq, |m| {
+                check_entry(m, i, NLM_F_MULTI, || format!("dump entry {i} of {n}"))?;
+                i += 1;
+                Ok(())
+            })?;
+            if self.sock.last_done_flags() & NLM_F_DUMP_INTR != 0 {
+                return Err(wrong("dump interrupted (NLM_F_DUMP_INTR)".into()));
             }
             if i != n {
                 return Err(wrong(format!(
@@ -691,7 +602,7 @@ impl Bench {
         })
     }
 
-    /// SET (`NLM_F_REPLACE`, same value) of random existing keys, one per `sendto`, each
+    /// SET (`NLM_F_REPLACE`, same value) of random existing keys, one per request, each
     /// waiting for its ACK.
     fn set(&mut self, dur: Duration) -> Result<Sample, Error> {
         let mut k = [0u8; KEY_LEN];
@@ -700,78 +611,27 @@ impl Bench {
             let i = self.random_below(self.filled);
             key(i, &mut k);
             value(i, &mut v);
-            let seq = self.next_seq();
-            let len = {
-                let mut w = Writer::new(&mut self.tx);
-                let m = w
-                    .begin_msg(
-                        msg::KV_SET,
-                        NLM_F_REQUEST | NLM_F_ACK | NLM_F_REPLACE,
-                        seq,
-                        self.portid,
-                    )
-                    .map_err(|_| Error::Protocol("set request".into()))?;
-                w.put_str(attr::KEY, &k).ok();
-                w.put_attr(attr::VALUE, &v).ok();
-                w.end_msg(m).ok();
-                w.len()
-            };
-            sys::send_to(self.fd, &self.tx[..len], 0)?;
-            let n = self.recv()?;
-            let ok = MsgIter::new(&self.rx[..n]).next().is_some_and(|m| {
-                m.hdr.ty == NLMSG_ERROR
-                    && m.hdr.seq == seq
-                    && ErrorMsg::parse(m.payload, m.hdr.flags).is_some_and(|e| e.error == 0)
-            });
-            if !ok {
-                return Err(self.unexpected(n, "the ACK of a SET", seq));
-            }
+            self.sock.set(&k, &v, SetMode::Replace)?;
             Ok(1)
         })
     }
 
-    /// GET of random existing keys, one per `sendto` (no ACK: the answer is the entry),
+    /// GET of random existing keys, one per request (no ACK: the answer is the entry),
     /// the value checked.
     fn get(&mut self, dur: Duration) -> Result<Sample, Error> {
         let mut k = [0u8; KEY_LEN];
-        let mut v = [0u8; VALUE_LEN];
         timed(dur, || {
             let i = self.random_below(self.filled);
             key(i, &mut k);
-            value(i, &mut v);
-            let seq = self.next_seq();
-            let len = {
-                let mut w = Writer::new(&mut self.tx);
-                let m = w
-                    .begin_msg(msg::KV_GET, NLM_F_REQUEST, seq, self.portid)
-                    .map_err(|_| Error::Protocol("get request".into()))?;
-                w.put_str(attr::KEY, &k).ok();
-                w.end_msg(m).ok();
-                w.len()
-            };
-            sys::send_to(self.fd, &self.tx[..len], 0)?;
-            let n = self.recv()?;
-            let Some(m) = MsgIter::new(&self.rx[..n])
-                .next()
-                .filter(|m| m.hdr.ty == msg::KV_SET && m.hdr.seq == seq)
-            else {
-                return Err(self.unexpected(n, "a GET answer", seq));
-            };
-            let (mut gk, mut gv) = (None, None);
-            for a in AttrIter::new(m.payload) {
-                match a.ty {
-                    attr::KEY => gk = a.cstr(),
-                    attr::VALUE => gv = Some(a.payload),
-                    _ => {}
+            let seq = self
+                .sock
+                .send(msg::KV_GET, 0, |w| w.put_str(attr::KEY, &k))?;
+            let d = self.sock.recv_datagram()?;
+            match d.messages().next() {
+                Some(m) if m.hdr.seq == seq && m.hdr.ty == msg::KV_SET => {
+                    check_entry(&m, i, 0, || "GET answer".into())?
                 }
-            }
-            if gk != Some(&k[..]) || gv != Some(&v[..]) {
-                return Err(wrong(format!(
-                    "GET {} answered key {:?} value {:?}",
-                    String::from_utf8_lossy(&k),
-                    gk.map(String::from_utf8_lossy),
-                    gv.map(String::from_utf8_lossy)
-                )));
+                _ => return Err(unexpected(d, "a GET answer", seq)),
             }
             Ok(1)
         })
@@ -797,6 +657,22 @@ mod tests {
         let mut v = [0u8; VALUE_LEN];
         value(42, &mut v);
         assert_eq!(&v, b"v0000042:nlfam-bench-value-32-b.");
+    }
+
+    /// The floor needs no module: a round trip to the socket's own port id works on any
+    /// netlink protocol, and NETLINK_USERSOCK lets any user send to a port.
+    #[test]
+    fn floor_round_trips_on_the_hosts_kernel() {
+        let mut b = Bench::open(libc::NETLINK_USERSOCK as u32).expect("NETLINK_USERSOCK");
+        for size in [0, 61, 4096] {
+            let row = Row::new(Kind::Floor, size);
+            let samples = b
+                .run_row(row, 2, Duration::from_millis(5))
+                .expect("floor row");
+            assert_eq!(samples.len(), 2);
+            assert!(samples.iter().all(|s| s.ops > 0 && s.p50_ns.is_some()));
+        }
+        assert!(b.take_hist().count() > 0);
     }
 
     #[test]

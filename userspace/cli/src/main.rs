@@ -4,7 +4,7 @@ mod ls;
 
 use clap::{Parser, Subcommand};
 use nlfam::proto::family::{self, group, msg};
-use nlfam::{Error, Event, SetMode, Socket};
+use nlfam::{Error, Event, Incoming, SetMode, Socket};
 use serde_json::json;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -323,7 +323,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                         return Ok(());
                     }
                 }
-                let events = match sock.next_events() {
+                let event = match sock.recv() {
                     Err(Error::Overrun) => {
                         // Events were lost: say so, and carry on (a store mirror would re-dump).
                         if json {
@@ -333,12 +333,13 @@ fn run(cli: Cli) -> Result<(), Error> {
                         }
                         continue;
                     }
-                    r => r?,
+                    // This socket sends nothing, so no answer is expected: shown as received.
+                    Ok(Incoming::Reply(m)) => Event::Other(m),
+                    Ok(Incoming::Event(e)) => e,
+                    Err(e) => return Err(e),
                 };
-                for e in events {
-                    seen += 1;
-                    print_event(&e, json);
-                }
+                seen += 1;
+                print_event(&event, json);
             }
         }
     }

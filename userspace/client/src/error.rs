@@ -1,6 +1,7 @@
 //! Errors of the client.
 
 use nlfam_proto::errno;
+use nlfam_proto::wire::{DoneMsg, ErrorMsg, ExtAck, Msg, NLMSG_DONE, NLMSG_ERROR, NLMSG_OVERRUN};
 use std::fmt;
 use std::io;
 
@@ -31,6 +32,34 @@ pub enum Error {
 }
 
 impl Error {
+    /// The error a control message carries: `NLMSG_ERROR` or `NLMSG_DONE` with a negative
+    /// errno ([`Error::Kernel`]), a short `NLMSG_ERROR`, `NLMSG_OVERRUN`. `None` for an
+    /// ACK, a successful `NLMSG_DONE` and every other message. For callers that read
+    /// datagrams themselves ([`crate::Socket::recv_datagram`]).
+    pub fn of_answer(m: &Msg<'_>) -> Option<Error> {
+        match m.hdr.ty {
+            NLMSG_ERROR => match ErrorMsg::parse(m.payload, m.hdr.flags) {
+                None => Some(Error::Protocol("short NLMSG_ERROR".into())),
+                Some(e) => (e.error != 0).then(|| Error::kernel(e.error, &e.ext)),
+            },
+            NLMSG_DONE => {
+                let d = DoneMsg::parse(m.payload, m.hdr.flags);
+                (d.error != 0).then(|| Error::kernel(d.error, &d.ext))
+            }
+            NLMSG_OVERRUN => Some(Error::Overrun),
+            _ => None,
+        }
+    }
+
+    fn kernel(error: i32, ext: &ExtAck<'_>) -> Error {
+        Error::Kernel {
+            errno: error.saturating_neg(),
+            msg: ext.msg.map(|m| String::from_utf8_lossy(m).into_owned()),
+            offset: ext.offset,
+            missing: ext.missing_type,
+        }
+    }
+
     /// The errno this error carries, if any.
     pub fn errno(&self) -> Option<i32> {
         match self {

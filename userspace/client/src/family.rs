@@ -3,9 +3,11 @@
 
 use crate::error::Error;
 use crate::socket::{Message, Socket};
-use nlfam_proto::attr::AttrIter;
+use nlfam_proto::attr::{Attr, AttrIter};
 use nlfam_proto::family::{attr, msg};
-use nlfam_proto::wire::{NLM_F_CREATE, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_EXCL, NLM_F_REPLACE};
+use nlfam_proto::wire::{
+    NlMsgHdr, NLM_F_CREATE, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_EXCL, NLM_F_REPLACE,
+};
 
 /// How SET treats an existing or missing key (rtnetlink's `NLM_F_*` modifiers).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,67 +90,160 @@ pub enum Event {
     Other(Message),
 }
 
-#[derive(Default)]
-struct Fields {
-    key: Option<Vec<u8>>,
-    value: Option<Vec<u8>>,
-    payload: Option<Vec<u8>>,
-    portid: u32,
-    seq: u32,
-    group: u32,
-    uid: u32,
-    timestamp_ns: u64,
-    counter: u64,
+/// The attributes of one message from the kernel, checked: the TLVs must walk cleanly,
+/// no type may repeat, and every accessor names the attribute and the message when the
+/// attribute is missing or has the wrong size. Unknown types are skipped (a newer module
+/// may add some).
+struct Attrs<'a> {
+    what: &'static str,
+    found: [Option<Attr<'a>>; attr::MAX as usize + 1],
 }
 
-fn fields(payload: &[u8]) -> Fields {
-    let mut f = Fields::default();
-    for a in AttrIter::new(payload) {
-        match a.ty {
-            attr::KEY => f.key = a.cstr().map(<[u8]>::to_vec),
-            attr::VALUE => f.value = Some(a.payload.to_vec()),
-            attr::PAYLOAD => f.payload = Some(a.payload.to_vec()),
-            attr::PORTID => f.portid = a.u32().unwrap_or(0),
-            attr::SEQ => f.seq = a.u32().unwrap_or(0),
-            attr::GROUP => f.group = a.u32().unwrap_or(0),
-            attr::UID => f.uid = a.u32().unwrap_or(0),
-            attr::TIMESTAMP_NS => f.timestamp_ns = a.u64().unwrap_or(0),
-            attr::COUNTER => f.counter = a.u64().unwrap_or(0),
-            _ => {}
+fn attr_name(ty: u16) -> &'static str {
+    attr::ALL
+        .iter()
+        .find(|(_, t)| *t == ty)
+        .map_or("unknown", |(n, _)| *n)
+}
+
+fn bad(what: &str, text: String) -> Error {
+    Error::Protocol(format!("{what}: {text}"))
+}
+
+impl<'a> Attrs<'a> {
+    fn parse(what: &'static str, payload: &'a [u8]) -> Result<Self, Error> {
+        let mut found = [None; attr::MAX as usize + 1];
+        let mut it = AttrIter::new(payload);
+        for a in it.by_ref() {
+            if let Some(slot) = found.get_mut(usize::from(a.ty)) {
+                if a.ty != 0 && slot.replace(a).is_some() {
+                    return Err(bad(
+                        what,
+                        format!("duplicate {} attribute", attr_name(a.ty)),
+                    ));
+                }
+            }
         }
+        if let Some(at) = it.malformed() {
+            return Err(bad(
+                what,
+                format!("malformed attribute at payload offset {at}"),
+            ));
+        }
+        Ok(Self { what, found })
     }
-    f
+
+    fn get(&self, ty: u16) -> Option<Attr<'a>> {
+        self.found.get(usize::from(ty)).copied().flatten()
+    }
+
+    fn need(&self, ty: u16) -> Result<Attr<'a>, Error> {
+        self.get(ty)
+            .ok_or_else(|| bad(self.what, format!("no {} attribute", attr_name(ty))))
+    }
+
+    fn malformed(&self, a: &Attr<'_>, want: &str) -> Error {
+        bad(
+            self.what,
+            format!(
+                "malformed {} attribute ({} bytes, want {want})",
+                attr_name(a.ty),
+                a.payload.len()
+            ),
+        )
+    }
+
+    fn u32(&self, ty: u16) -> Result<u32, Error> {
+        let a = self.need(ty)?;
+        a.u32().ok_or_else(|| self.malformed(&a, "a 4-byte u32"))
+    }
+
+    fn u64(&self, ty: u16) -> Result<u64, Error> {
+        let a = self.need(ty)?;
+        a.u64().ok_or_else(|| self.malformed(&a, "an 8-byte u64"))
+    }
+
+    fn bytes(&self, ty: u16) -> Result<Vec<u8>, Error> {
+        Ok(self.need(ty)?.payload.to_vec())
+    }
+
+    fn string(&self, ty: u16) -> Result<Vec<u8>, Error> {
+        let a = self.need(ty)?;
+        a.cstr()
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| self.malformed(&a, "a NUL-terminated string"))
+    }
+}
+
+fn msg_name(ty: u16) -> &'static str {
+    msg::name(ty).unwrap_or("message")
 }
 
 impl Event {
-    /// Decodes a received multicast message.
-    pub fn parse(m: &Message) -> Event {
-        let f = fields(&m.payload);
-        match (m.hdr.ty, f.key) {
-            (msg::KV_SET, Some(key)) => Event::KvSet {
-                key,
-                value: f.value.unwrap_or_default(),
-                portid: f.portid,
-                seq: f.seq,
+    /// Decodes a received multicast message. A message of a known event type with a
+    /// missing or malformed attribute is an error naming the attribute; a message of
+    /// another type is [`Event::Other`].
+    pub fn parse(m: &Message) -> Result<Event, Error> {
+        Self::decode(&m.hdr, &m.payload)
+    }
+
+    pub(crate) fn decode(hdr: &NlMsgHdr, payload: &[u8]) -> Result<Event, Error> {
+        let what = match hdr.ty {
+            msg::KV_SET => "kv-set event",
+            msg::KV_DEL => "kv-del event",
+            msg::PUBLISH => "publish event",
+            msg::HEARTBEAT => "heartbeat event",
+            _ => {
+                return Ok(Event::Other(Message {
+                    hdr: *hdr,
+                    payload: payload.to_vec(),
+                }))
+            }
+        };
+        let a = Attrs::parse(what, payload)?;
+        Ok(match hdr.ty {
+            msg::KV_SET => Event::KvSet {
+                key: a.string(attr::KEY)?,
+                value: a.bytes(attr::VALUE)?,
+                portid: a.u32(attr::PORTID)?,
+                seq: a.u32(attr::SEQ)?,
             },
-            (msg::KV_DEL, Some(key)) => Event::KvDel {
-                key,
-                portid: f.portid,
-                seq: f.seq,
+            msg::KV_DEL => Event::KvDel {
+                key: a.string(attr::KEY)?,
+                portid: a.u32(attr::PORTID)?,
+                seq: a.u32(attr::SEQ)?,
             },
-            (msg::PUBLISH, _) => Event::Publish {
-                group: f.group,
-                payload: f.payload.unwrap_or_default(),
-                portid: f.portid,
-                uid: f.uid,
-                timestamp_ns: f.timestamp_ns,
+            msg::PUBLISH => Event::Publish {
+                group: a.u32(attr::GROUP)?,
+                payload: a.bytes(attr::PAYLOAD)?,
+                portid: a.u32(attr::PORTID)?,
+                uid: a.u32(attr::UID)?,
+                timestamp_ns: a.u64(attr::TIMESTAMP_NS)?,
             },
-            (msg::HEARTBEAT, _) => Event::Heartbeat {
-                counter: f.counter,
-                timestamp_ns: f.timestamp_ns,
+            _ => Event::Heartbeat {
+                counter: a.u64(attr::COUNTER)?,
+                timestamp_ns: a.u64(attr::TIMESTAMP_NS)?,
             },
-            _ => Event::Other(m.clone()),
-        }
+        })
+    }
+}
+
+/// The one data answer a request expects before its ACK, of type `ty`.
+fn only_answer<'m>(
+    what: &'static str,
+    replies: &'m [Message],
+    ty: u16,
+) -> Result<&'m Message, Error> {
+    match replies {
+        [m] if m.hdr.ty == ty => Ok(m),
+        [m] => Err(bad(
+            what,
+            format!("answer of type {:#x} ({})", m.hdr.ty, msg_name(m.hdr.ty)),
+        )),
+        _ => Err(bad(
+            what,
+            format!("{} answers before the ACK, want 1", replies.len()),
+        )),
     }
 }
 
@@ -165,12 +260,8 @@ impl Socket {
     /// KV_GET of one key.
     pub fn get(&mut self, key: &[u8]) -> Result<Vec<u8>, Error> {
         let replies = self.request(msg::KV_GET, 0, |w| w.put_str(attr::KEY, key))?;
-        let m = replies
-            .first()
-            .ok_or_else(|| Error::Protocol("GET: no answer before the ACK".into()))?;
-        fields(&m.payload)
-            .value
-            .ok_or_else(|| Error::Protocol("GET: answer without VALUE".into()))
+        let m = only_answer("GET", &replies, msg::KV_SET)?;
+        Attrs::parse("GET answer", &m.payload)?.bytes(attr::VALUE)
     }
 
     /// KV_DEL.
@@ -185,11 +276,16 @@ impl Socket {
         let msgs = self.collect(seq)?;
         let mut d = Dump::default();
         for m in &msgs {
-            d.interrupted |= m.hdr.flags & NLM_F_DUMP_INTR != 0;
-            let f = fields(&m.payload);
-            if let Some(k) = f.key {
-                d.entries.push((k, f.value.unwrap_or_default()));
+            if m.hdr.ty != msg::KV_SET {
+                return Err(bad(
+                    "dump",
+                    format!("entry of type {:#x} ({})", m.hdr.ty, msg_name(m.hdr.ty)),
+                ));
             }
+            d.interrupted |= m.hdr.flags & NLM_F_DUMP_INTR != 0;
+            let a = Attrs::parse("dump entry", &m.payload)?;
+            d.entries
+                .push((a.string(attr::KEY)?, a.bytes(attr::VALUE)?));
         }
         d.interrupted |= self.last_done_flags() & NLM_F_DUMP_INTR != 0;
         Ok(d)
@@ -207,49 +303,41 @@ impl Socket {
     /// STATS.
     pub fn stats(&mut self) -> Result<Stats, Error> {
         let replies = self.request(msg::STATS, 0, |_| Ok(()))?;
-        let m = replies
-            .first()
-            .ok_or_else(|| Error::Protocol("STATS: no answer before the ACK".into()))?;
-        let mut s = Stats::default();
-        for a in AttrIter::new(&m.payload) {
-            match a.ty {
-                attr::FAMILY => s.family = a.u32().unwrap_or(0),
-                attr::STAT_RX => s.rx = a.u64().unwrap_or(0),
-                attr::STAT_TX => s.tx = a.u64().unwrap_or(0),
-                attr::STAT_ERRORS => s.errors = a.u64().unwrap_or(0),
-                attr::STAT_DROPPED => s.dropped = a.u64().unwrap_or(0),
-                attr::STAT_NOTIFICATIONS => s.notifications = a.u64().unwrap_or(0),
-                attr::STAT_ENTRIES => s.entries = a.u32().unwrap_or(0),
-                attr::PERIOD_MS => s.heartbeat_ms = a.u32().unwrap_or(0),
-                attr::STAT_SUBSCRIBERS => {
-                    s.subscribers = a
-                        .nested()
-                        .map(|g| (u32::from(g.ty), g.u32().unwrap_or(0)))
-                        .collect()
+        let m = only_answer("STATS", &replies, msg::STATS)?;
+        let a = Attrs::parse("STATS answer", &m.payload)?;
+        let nest = a.need(attr::STAT_SUBSCRIBERS)?;
+        let mut subscribers = Vec::new();
+        let mut groups = nest.nested();
+        for g in groups.by_ref() {
+            match g.u32() {
+                Some(n) if (1..=nlfam_proto::family::GROUPS).contains(&u32::from(g.ty)) => {
+                    subscribers.push((u32::from(g.ty), n))
                 }
-                _ => {}
+                _ => return Err(a.malformed(&g, "a u32 count for group 1-32")),
             }
         }
-        Ok(s)
+        if groups.malformed().is_some() {
+            return Err(a.malformed(&nest, "a nest of u32 attributes"));
+        }
+        Ok(Stats {
+            family: a.u32(attr::FAMILY)?,
+            rx: a.u64(attr::STAT_RX)?,
+            tx: a.u64(attr::STAT_TX)?,
+            errors: a.u64(attr::STAT_ERRORS)?,
+            dropped: a.u64(attr::STAT_DROPPED)?,
+            notifications: a.u64(attr::STAT_NOTIFICATIONS)?,
+            entries: a.u32(attr::STAT_ENTRIES)?,
+            subscribers,
+            heartbeat_ms: a.u32(attr::PERIOD_MS)?,
+        })
     }
 
     /// CONFIG: sets the heartbeat period (0 = off, else 10 ms to one day); returns the
     /// period now in force and the number of heartbeats sent so far.
     pub fn config(&mut self, heartbeat_ms: u32) -> Result<(u32, u64), Error> {
         let replies = self.request(msg::CONFIG, 0, |w| w.put_u32(attr::PERIOD_MS, heartbeat_ms))?;
-        let m = replies
-            .first()
-            .ok_or_else(|| Error::Protocol("CONFIG: no answer before the ACK".into()))?;
-        let f = fields(&m.payload);
-        let period = AttrIter::new(&m.payload)
-            .find(|a| a.ty == attr::PERIOD_MS)
-            .and_then(|a| a.u32())
-            .unwrap_or(0);
-        Ok((period, f.counter))
-    }
-
-    /// Waits for the next multicast event(s). `Error::Overrun` means events were lost.
-    pub fn next_events(&mut self) -> Result<Vec<Event>, Error> {
-        Ok(self.recv_messages()?.iter().map(Event::parse).collect())
+        let m = only_answer("CONFIG", &replies, msg::CONFIG)?;
+        let a = Attrs::parse("CONFIG answer", &m.payload)?;
+        Ok((a.u32(attr::PERIOD_MS)?, a.u64(attr::COUNTER)?))
     }
 }

@@ -108,7 +108,15 @@ pub fn set_rcvtimeo(fd: RawFd, timeout: Option<std::time::Duration>) -> io::Resu
     Ok(())
 }
 
-/// Sends one datagram to the kernel (port id 0), or to `portid`.
+/// Sends one datagram to the kernel with a plain `send()`: an unconnected netlink
+/// socket's default destination is port id 0, and the host tests' fake kernel (a Unix
+/// socket pair) receives it too.
+pub fn send(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is readable for its length.
+    check_len(unsafe { libc::send(fd, buf.as_ptr().cast(), buf.len(), 0) })
+}
+
+/// Sends one datagram to port id `portid` (0 is the kernel), the address given.
 pub fn send_to(fd: RawFd, buf: &[u8], portid: u32) -> io::Result<usize> {
     let a = addr(portid, 0);
     // SAFETY: `buf` is readable for its length; `a` is a valid address of the given size.
@@ -124,32 +132,44 @@ pub fn send_to(fd: RawFd, buf: &[u8], portid: u32) -> io::Result<usize> {
     })
 }
 
-/// Sends several buffers as one datagram (`sendmsg` with an iovec per buffer).
-pub fn send_iov(fd: RawFd, bufs: &[&[u8]]) -> io::Result<usize> {
-    let mut a = addr(0, 0);
-    let mut iov: Vec<libc::iovec> = bufs
-        .iter()
-        .map(|b| libc::iovec {
-            iov_base: b.as_ptr() as *mut _,
-            iov_len: b.len(),
-        })
-        .collect();
-    // SAFETY: `msghdr` is plain data; all-zero is valid.
-    let mut m: libc::msghdr = unsafe { zeroed() };
-    m.msg_name = (&mut a as *mut libc::sockaddr_nl).cast();
-    m.msg_namelen = size_of::<libc::sockaddr_nl>() as u32;
-    m.msg_iov = iov.as_mut_ptr();
-    m.msg_iovlen = iov.len();
-    // SAFETY: `m` points at live buffers and an address for the duration of the call; the
-    // kernel only reads the iovecs' memory.
-    check_len(unsafe { libc::sendmsg(fd, &m, 0) })
+/// Who sent a received datagram (`recvmsg`'s source address).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Peer {
+    /// Port id of the sender; 0 is the kernel.
+    pub portid: u32,
+    /// `nl_groups`: the bit of the multicast group it was sent to (groups 1-32), 0 for a
+    /// unicast.
+    pub groups: u32,
 }
 
 /// Receives one datagram into `buf` with `flags`; returns the datagram's real length
-/// (which exceeds `buf.len()` when `MSG_TRUNC` is in `flags` and it did not fit).
-pub fn recv(fd: RawFd, buf: &mut [u8], flags: i32) -> io::Result<usize> {
-    // SAFETY: `buf` is writable for its length.
-    check_len(unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), flags) })
+/// (which exceeds `buf.len()` when `MSG_TRUNC` is in `flags` and it did not fit) and its
+/// sender. A source address that is not `AF_NETLINK` (the tests' Unix socket) reads as a
+/// unicast from the kernel.
+pub fn recv_from(fd: RawFd, buf: &mut [u8], flags: i32) -> io::Result<(usize, Peer)> {
+    let mut a = addr(0, 0);
+    a.nl_family = 0;
+    let mut len = size_of::<libc::sockaddr_nl>() as libc::socklen_t;
+    // SAFETY: `buf` is writable for its length, `a` for `len` bytes.
+    let n = check_len(unsafe {
+        libc::recvfrom(
+            fd,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            flags,
+            (&mut a as *mut libc::sockaddr_nl).cast(),
+            &mut len,
+        )
+    })?;
+    let peer = if a.nl_family == libc::AF_NETLINK as libc::sa_family_t {
+        Peer {
+            portid: a.nl_pid,
+            groups: a.nl_groups,
+        }
+    } else {
+        Peer::default()
+    };
+    Ok((n, peer))
 }
 
 /// Whether `fd` becomes readable within `timeout_ms` (`poll`).

@@ -24,6 +24,7 @@
 //! Both print `points TYPE=COUNT ...` on stdout: how many injection points each type
 //! exercised.
 
+use crate::raw;
 use nlfam::proto::attr::{AttrIter, NoSpace, Writer};
 use nlfam::proto::errno;
 use nlfam::proto::family::{attr, msg};
@@ -32,7 +33,7 @@ use nlfam::proto::wire::{
     NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_EXCL, NLM_F_MULTI, NLM_F_REPLACE,
     NLM_F_REQUEST, SOL_NETLINK,
 };
-use nlfam::{sys, Event, Message, SetMode, Socket};
+use nlfam::{Event, Incoming, Message, SetMode, Socket};
 use std::collections::BTreeMap;
 use std::ffi::{CStr, CString};
 use std::fs::{File, OpenOptions};
@@ -220,8 +221,8 @@ fn collect(s: &mut Socket, seq: u32) -> Res<Answer> {
         if !s.wait_readable(WAIT).map_err(|e| format!("poll: {e}"))? {
             return Ok(Answer::Lost(got));
         }
-        let msgs = match s.recv_messages() {
-            Ok(m) => m,
+        let msgs = match s.recv_datagram() {
+            Ok(d) => d.into_iter().map(Message::from).collect(),
             Err(e) => {
                 return match e.errno() {
                     Some(no) => Ok(Answer::RecvErr(no, got)),
@@ -361,7 +362,7 @@ struct Ctx {
 impl Ctx {
     fn send_with(&self, s: &Socket, bytes: &[u8], n: u32) -> Res<(Result<(), i32>, bool)> {
         let fd = fd(s);
-        let (r, injected) = self.fnth.around(n, || sys::send_to(fd, bytes, 0))?;
+        let (r, injected) = self.fnth.around(n, || raw::send_to_kernel(fd, bytes))?;
         Ok((
             r.map(drop).map_err(|e| e.raw_os_error().unwrap_or(0)),
             injected,
@@ -496,8 +497,11 @@ impl Ctx {
     fn drain_watch(&mut self) -> Res<Vec<Event>> {
         let mut out = Vec::new();
         loop {
-            match self.watch.try_recv_messages() {
-                Ok(Some(msgs)) => out.extend(msgs.iter().map(Event::parse)),
+            match self.watch.try_recv() {
+                Ok(Some(Incoming::Event(e))) => out.push(e),
+                Ok(Some(Incoming::Reply(m))) => {
+                    return Err(format!("KV group socket got an answer: {m:?}"))
+                }
                 Ok(None) => return Ok(out),
                 Err(nlfam::Error::Overrun) => {}
                 Err(e) => return Err(format!("KV group socket: {e}")),
@@ -780,7 +784,7 @@ impl Ctx {
     fn dump_continue_step(&mut self, n: u32) -> Res<bool> {
         let mut s = open(self.family)?;
         let (seq, req) = frame(&mut s, msg::KV_GET, NLM_F_DUMP, |_| Ok(()))?;
-        sys::send_to(fd(&s), &req, 0).map_err(|e| format!("dump request: {e}"))?;
+        s.send_raw(&req).map_err(|e| format!("dump request: {e}"))?;
         ensure!(
             s.wait_readable(WAIT).map_err(|e| e.to_string())?,
             "no first dump part"
@@ -789,7 +793,7 @@ impl Ctx {
         let mut buf = std::mem::take(&mut self.rxbuf);
         let r = self
             .fnth
-            .around(n, || sys::recv(sfd, &mut buf, libc::MSG_TRUNC));
+            .around(n, || raw::recv(sfd, &mut buf, libc::MSG_TRUNC));
         let first: Vec<Message> = match &r {
             Ok((Ok(len), _)) => {
                 ensure!(
@@ -837,11 +841,7 @@ impl Ctx {
     }
 
     fn publish_step(&mut self, p: &mut Socket, sub: &mut Socket, n: u32) -> Res<bool> {
-        while sub
-            .try_recv_messages()
-            .map_err(|e| e.to_string())?
-            .is_some()
-        {}
+        while sub.try_recv().map_err(|e| e.to_string())?.is_some() {}
         let payload = pattern(100, n);
         let (seq, req) = frame(p, msg::PUBLISH, NLM_F_ACK, |w| {
             w.put_u32(attr::GROUP, PUBLISH_GROUP)?;
@@ -852,27 +852,21 @@ impl Ctx {
         ensure!(a.msgs().is_empty(), "PUBLISH answered data: {:?}", a.msgs());
         let mut delivered = 0;
         loop {
-            match sub.try_recv_messages() {
-                Ok(Some(msgs)) => {
-                    for ev in msgs.iter().map(Event::parse) {
-                        match ev {
-                            Event::Publish {
-                                group,
-                                payload: got,
-                                portid,
-                                ..
-                            } => {
-                                ensure!(
-                                    group == PUBLISH_GROUP && got == payload && portid == p.portid(),
-                                    "subscriber got a wrong event (group {group}, {} bytes, port {portid})",
-                                    got.len()
-                                );
-                                delivered += 1;
-                            }
-                            other => return Err(format!("subscriber got {other:?}")),
-                        }
-                    }
+            match sub.try_recv() {
+                Ok(Some(Incoming::Event(Event::Publish {
+                    group,
+                    payload: got,
+                    portid,
+                    ..
+                }))) => {
+                    ensure!(
+                        group == PUBLISH_GROUP && got == payload && portid == p.portid(),
+                        "subscriber got a wrong event (group {group}, {} bytes, port {portid})",
+                        got.len()
+                    );
+                    delivered += 1;
                 }
+                Ok(Some(other)) => return Err(format!("subscriber got {other:?}")),
                 Ok(None) => break,
                 Err(nlfam::Error::Overrun) => {}
                 Err(e) => return Err(format!("subscriber: {e}")),
@@ -891,11 +885,7 @@ impl Ctx {
                 sub.wait_readable(WAIT).map_err(|e| e.to_string())?,
                 "the subscriber got nothing from the next PUBLISH"
             );
-            while sub
-                .try_recv_messages()
-                .map_err(|e| e.to_string())?
-                .is_some()
-            {}
+            while sub.try_recv().map_err(|e| e.to_string())?.is_some() {}
         }
         Ok(injected)
     }
@@ -975,7 +965,7 @@ impl Ctx {
         let before = self.subscribers(SUBSCRIBE_GROUP)?;
         let xfd = fd(&x);
         let (r, injected) = self.fnth.around(n, || {
-            sys::set_opt(xfd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, SUBSCRIBE_GROUP)
+            raw::set_opt(xfd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, SUBSCRIBE_GROUP)
         })?;
         let joined = match r {
             Ok(()) => true,
@@ -1015,8 +1005,8 @@ impl Ctx {
             x.wait_readable(WAIT).map_err(|e| e.to_string())?,
             "the subscribed socket got nothing"
         );
-        match x.next_events().map_err(|e| e.to_string())?.as_slice() {
-            [Event::Publish { payload, .. }] if payload == b"subscribed?" => {}
+        match x.next_event().map_err(|e| e.to_string())? {
+            Event::Publish { payload, .. } if payload == b"subscribed?" => {}
             other => return Err(format!("the subscribed socket got {other:?}")),
         }
         Ok(injected)
@@ -1237,9 +1227,9 @@ fn check_absent(family: u32) -> Res<()> {
     );
     let k = kernel_sockets(family)?;
     ensure!(k.is_empty(), "kernel socket of family {family} left: {k:?}");
-    match sys::socket(family) {
+    match Socket::open(family) {
         Ok(_) => Err(format!("socket() on family {family} succeeds")),
-        Err(e) if e.raw_os_error() == Some(errno::EPROTONOSUPPORT) => Ok(()),
+        Err(e) if e.errno() == Some(errno::EPROTONOSUPPORT) => Ok(()),
         Err(e) => Err(format!(
             "socket() on family {family}: {e}, want EPROTONOSUPPORT"
         )),

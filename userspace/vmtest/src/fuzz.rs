@@ -20,7 +20,7 @@ use nlfam::proto::wire::{
     ErrorMsg, MsgIter, NlMsgHdr, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_ACK, NLM_F_CREATE,
     NLM_F_DUMP, NLM_F_REPLACE, NLM_F_REQUEST,
 };
-use nlfam::{Error, Socket};
+use nlfam::{Error, Message, Socket};
 use std::collections::{BTreeMap, HashMap};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -224,8 +224,8 @@ fn drain(
     c: &mut Counts,
 ) -> Result<(), String> {
     loop {
-        let msgs = match s.try_recv_messages() {
-            Ok(Some(m)) => m,
+        let msgs: Vec<Message> = match s.try_recv_datagram() {
+            Ok(Some(d)) => d.into_iter().map(Message::from).collect(),
             Ok(None) => return Ok(()),
             Err(Error::Overrun) => {
                 c.overruns += 1;

@@ -3,6 +3,7 @@
 //! (with the reason on stderr), 2 = usage error.
 
 mod failnth;
+mod raw;
 mod security;
 mod unload_race;
 
@@ -55,14 +56,15 @@ fn frame(ty: u16, flags: u16, seq: u32, pid: u32, payload: &[u8]) -> Vec<u8> {
 /// Asserts nothing arrives on `s` for a while.
 fn expect_silence(s: &mut Socket, what: &str) -> Check {
     if s.wait_readable(QUIET).map_err(|e| e.to_string())? {
-        let msgs = s.recv_messages().map_err(|e| e.to_string())?;
-        return Err(format!("{what}: expected no answer, got {msgs:?}"));
+        let got = s.recv().map_err(|e| e.to_string())?;
+        return Err(format!("{what}: expected no answer, got {got:?}"));
     }
     Ok(())
 }
 
 fn recv(s: &mut Socket) -> Result<Vec<Message>, String> {
-    s.recv_messages().map_err(|e| format!("receive: {e}"))
+    let d = s.recv_datagram().map_err(|e| format!("receive: {e}"))?;
+    Ok(d.into_iter().map(Message::from).collect())
 }
 
 fn echo_sizes(family: u32) -> Check {
@@ -204,7 +206,11 @@ fn ack_format(family: u32) -> Check {
             for s in [&mut ours, &mut route] {
                 s.send_raw(req).map_err(|e| e.to_string())?;
                 let portid = s.portid();
-                let mut d = s.recv_datagram().map_err(|e| e.to_string())?.to_vec();
+                let mut d = s
+                    .recv_datagram()
+                    .map_err(|e| e.to_string())?
+                    .bytes()
+                    .to_vec();
                 let h = NlMsgHdr::parse(&d).ok_or("short answer")?;
                 ensure!(
                     h.pid == portid,
@@ -624,7 +630,7 @@ fn notify(family: u32) -> Check {
     w.del(b"n1").map_err(|e| e.to_string())?;
     let mut ev = Vec::new();
     while ev.len() < 2 {
-        ev.extend(sub.next_events().map_err(|e| e.to_string())?);
+        ev.push(sub.next_event().map_err(|e| e.to_string())?);
     }
     match &ev[0] {
         Event::KvSet {
@@ -683,7 +689,7 @@ fn publish(family: u32) -> Check {
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0);
     p.publish(5, b"to five").map_err(|e| e.to_string())?;
-    let ev = sub.next_events().map_err(|e| e.to_string())?;
+    let ev = [sub.next_event().map_err(|e| e.to_string())?];
     match ev.first() {
         Some(Event::Publish {
             group,
@@ -1032,23 +1038,21 @@ fn flood(family: u32) -> Check {
     }
     let mut got = 0;
     while got < N {
-        for e in fast
-            .next_events()
-            .map_err(|e| format!("fast subscriber: {e}"))?
-        {
-            ensure!(
-                matches!(e, Event::KvSet { .. }),
-                "fast subscriber got {e:?}"
-            );
-            got += 1;
-        }
+        let e = fast
+            .next_event()
+            .map_err(|e| format!("fast subscriber: {e}"))?;
+        ensure!(
+            matches!(e, Event::KvSet { .. }),
+            "fast subscriber got {e:?}"
+        );
+        got += 1;
     }
     ensure!(got == N, "fast subscriber got {got} of {N}");
     // The slow one: some events, then the overrun.
     let mut before = 0;
     let overrun = loop {
-        match slow.next_events() {
-            Ok(ev) => before += ev.len(),
+        match slow.next_event() {
+            Ok(_) => before += 1,
             Err(Error::Overrun) => break true,
             Err(Error::Timeout) => break false,
             Err(e) => return Err(format!("slow subscriber: {e}")),
@@ -1059,7 +1063,7 @@ fn flood(family: u32) -> Check {
         "slow subscriber never saw ENOBUFS ({before} events read)"
     );
     // Resync as a client should: drop what is queued, enlarge the buffer, re-dump.
-    while let Ok(Some(_)) = slow.try_recv_messages() {}
+    while let Ok(Some(_)) = slow.try_recv() {}
     slow.set_rcvbuf(1 << 20).map_err(|e| e.to_string())?;
     let d = slow.dump().map_err(|e| format!("resync dump: {e}"))?;
     let n = d

@@ -5,7 +5,7 @@
 
 use nlfam::proto::wire::{NLMSG_DONE, NLM_F_DUMP, NLM_F_DUMP_INTR};
 use nlfam::proto::{errno, family::msg};
-use nlfam::{Error, Event, SetMode, Socket};
+use nlfam::{Error, Event, Message, SetMode, Socket};
 use std::time::{Duration, Instant};
 
 type Check = Result<(), String>;
@@ -56,7 +56,12 @@ pub fn dump_intr_every_write(family: u32, reps: u32) -> Check {
         let mut first = true;
         let mut done = false;
         while !done {
-            let part = s.recv_messages().map_err(|e| e.to_string())?;
+            let part: Vec<Message> = s
+                .recv_datagram()
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(Message::from)
+                .collect();
             for m in &part {
                 ensure(m.hdr.seq == seq, || format!("foreign message {:?}", m.hdr))?;
                 intr |= m.hdr.flags & NLM_F_DUMP_INTR != 0;
@@ -95,11 +100,10 @@ pub fn publish_uid(family: u32, want: u32) -> Check {
     let mut p = open(family)?;
     p.publish(9, b"who am i")
         .map_err(|e| format!("publish: {e}"))?;
-    let ev = sub.next_events().map_err(|e| e.to_string())?;
-    match ev.first() {
-        Some(Event::Publish { uid, portid, .. }) => {
-            ensure(*portid == p.portid(), || format!("portid {portid}"))?;
-            ensure(*uid == want, || {
+    match sub.next_event().map_err(|e| e.to_string())? {
+        Event::Publish { uid, portid, .. } => {
+            ensure(portid == p.portid(), || format!("portid {portid}"))?;
+            ensure(uid == want, || {
                 format!("PUBLISH event says uid {uid}, want {want} (the uid in this namespace)")
             })?;
             eprintln!("# PUBLISH uid as seen in the publisher's namespace: {uid}");
@@ -297,13 +301,9 @@ pub fn config_storm(family: u32, rounds: u32) -> Check {
         let deadline = Instant::now() + Duration::from_millis(1000);
         let mut beats = 0;
         while Instant::now() < deadline {
-            match sub.next_events() {
-                Ok(ev) => {
-                    beats += ev
-                        .iter()
-                        .filter(|e| matches!(e, Event::Heartbeat { .. }))
-                        .count()
-                }
+            match sub.next_event() {
+                Ok(Event::Heartbeat { .. }) => beats += 1,
+                Ok(_) => {}
                 Err(Error::Timeout) => {}
                 Err(e) => return Err(e.to_string()),
             }
