@@ -61,22 +61,24 @@ else
 endif
 
 # The module is built against the kernel tree of the selected flavor; kbuild notices a
-# different tree through its recorded command lines and rebuilds.
+# different tree through its recorded command lines and rebuilds. rust/nlfam.ko is relinked
+# every time: for stock-7.3 it is a copy of DKMS's, which kbuild would take as up to date.
 # CLIPPY=1: the kernel's clippy runs on every build; any warning fails it.
 module:
 ifeq ($(KERNEL),stock-7.3)
 	@scripts/stock-kernel >/dev/null && \
-	  out=$$(scripts/stock-kernel exec scripts/dkms-build "$$(scripts/stock-kernel release)" -s 2>&1 >/dev/null); rc=$$?; \
+	  out=$$(scripts/stock-kernel exec scripts/dkms-module "$$(scripts/stock-kernel release)" rust/nlfam.ko 2>&1 >/dev/null); rc=$$?; \
 	  [ -z "$$out" ] || echo "$$out"; \
 	  [ $$rc -eq 0 ] || exit $$rc; \
 	  if grep -q '^warning' <<<"$$out"; then echo "error: the module build warned (see above)" >&2; exit 1; fi; \
-	  echo "    built rust/nlfam.ko for stock-7.3 (scripts/dkms-build, DKMS's build, in its Debian 13 build root)" && \
+	  echo "    built rust/nlfam.ko for stock-7.3 by dkms add + dkms build in its Debian 13 build root (scripts/dkms-module)" && \
 	  scripts/stock-kernel make -s M=$(CURDIR)/bench/c-reference modules >/dev/null && \
 	  echo "    built bench/c-reference/nlfam_c.ko for stock-7.3" && \
 	  scripts/stock-kernel make -s M=$(CURDIR)/tests/report-selftest modules >/dev/null && \
 	  echo "    built tests/report-selftest/nlfam_report_selftest.ko for stock-7.3"
 else
 	@kdir=$$(scripts/build-kernel $(KERNEL)) && \
+	  rm -f rust/nlfam.ko && \
 	  out=$$($(MAKE) -s -C "$$kdir" M=$(CURDIR) ARCH=x86_64 LLVM=1 CLIPPY=1 modules 2>&1); rc=$$?; \
 	  [ -z "$$out" ] || echo "$$out"; \
 	  [ $$rc -eq 0 ] || exit $$rc; \

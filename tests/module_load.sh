@@ -1,6 +1,8 @@
 #!/bin/bash
 # The module loads with defaults, registers family 25 and says so in the kernel log.
 . "$(dirname "$0")/lib.sh"
+# Built for this kernel: the module's vermagic names the running release.
+expect_eq "release in nlfam.ko's vermagic" "$(uname -r)" "$(modinfo -F vermagic "$KO" | cut -d' ' -f1)"
 load_module
 module_loaded || fail "nlfam is not in /proc/modules after insmod"
 dmesg | grep -q "registered netlink family 25 with 32 multicast groups" \
