@@ -6,7 +6,10 @@ modinfo -F alias "$KO" | grep -qx 'net-pf-16-proto-25' || fail "no net-pf-16-pro
 command -v depmod >/dev/null || skip "depmod not available"
 # A private module tree for the running kernel, on tmpfs over the read-only host root.
 moddir=/lib/modules/$(uname -r)
+# The kernel's list of built-in modules comes along (depmod and modprobe read it).
+builtin=$(mktemp -d); cp "$moddir"/modules.builtin* "$builtin/" 2>/dev/null
 mount -t tmpfs nlfam-modules /lib/modules || skip "cannot mount a tmpfs on /lib/modules"
+mkdir -p "$moddir" && cp "$builtin"/* "$moddir/" 2>/dev/null; rm -rf "$builtin"
 trap 'cleanup_module; umount /lib/modules 2>/dev/null' EXIT
 out=$("$NLFAM_ROOT/scripts/install-module" 1.2.3-other 2>&1) && fail "install-module installed for another release"
 case $out in *"built for $(uname -r), not for 1.2.3-other"*) ;; *) fail "install-module for another release said: $out" ;; esac
