@@ -182,6 +182,13 @@ impl Socket {
         self.set_netlink_opt(NETLINK_ADD_MEMBERSHIP, group)
     }
 
+    /// Subscribes to exactly the groups of the legacy 32-bit mask `groups` (bit N-1 =
+    /// group N), replacing the groups 1..=32 joined before (by either means): binds again
+    /// to this socket's port id with that `nl_groups` (netlink(7)).
+    pub fn bind_groups(&self, groups: u32) -> Result<(), Error> {
+        Ok(sys::bind_to(self.fd.as_raw_fd(), self.portid, groups)?)
+    }
+
     /// Unsubscribes from multicast group `group`.
     pub fn drop_membership(&self, group: u32) -> Result<(), Error> {
         self.set_netlink_opt(NETLINK_DROP_MEMBERSHIP, group)

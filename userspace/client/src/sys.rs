@@ -46,7 +46,13 @@ fn addr(portid: u32, groups: u32) -> libc::sockaddr_nl {
 
 /// `bind()` with port id 0 (the kernel picks one) and a legacy group mask.
 pub fn bind(fd: RawFd, groups: u32) -> io::Result<()> {
-    let a = addr(0, groups);
+    bind_to(fd, 0, groups)
+}
+
+/// `bind()` to `portid` with a legacy group mask (bit N-1 = group N). A bound socket
+/// binds again to its own port id to change the mask.
+pub fn bind_to(fd: RawFd, portid: u32, groups: u32) -> io::Result<()> {
+    let a = addr(portid, groups);
     // SAFETY: `a` is a valid `sockaddr_nl` and the length matches it.
     check(unsafe {
         libc::bind(

@@ -2,6 +2,7 @@
 //! invocation, run by the kselftest-style scripts in `tests/`. Exit 0 = pass, 1 = fail
 //! (with the reason on stderr), 2 = usage error.
 
+mod edges;
 mod failnth;
 mod raw;
 mod security;
@@ -1132,6 +1133,15 @@ fn main() -> ExitCode {
             }
         };
     }
+    if args.first().map(String::as_str) == Some("edge") {
+        return match edges::dispatch(&args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("FAIL: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if args.first().map(String::as_str) == Some("try") {
         let fam = args
             .get(3)
@@ -1194,6 +1204,7 @@ fn usage() -> ExitCode {
     eprintln!(
         "usage: nlfam-vmtest CHECK [--family N] | nlfam-vmtest try OP [--family N]\n\
          \x20      nlfam-vmtest unload-race CYCLES KO [PARAMS]\n\
+         \x20      nlfam-vmtest sec CHECK ARGS... | nlfam-vmtest edge CHECK ARGS... (their own usage)\n\
          checks: echo-sizes echo-portid ack ack-format unknown-type malformed batch kv dump dump-10000\n\
          dump-intr notify publish stats limits stress-kv flood unprivileged unprivileged-open hold\n\
          socket-errno"

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// `finit_module(fd, params, 0)`.
-fn load(ko: &File, params: &str) -> io::Result<()> {
+pub(crate) fn load(ko: &File, params: &str) -> io::Result<()> {
     let params = CString::new(params).map_err(io::Error::other)?;
     // SAFETY: plain syscall with a valid descriptor and a NUL-terminated string that
     // outlives the call.
@@ -36,7 +36,7 @@ fn load(ko: &File, params: &str) -> io::Result<()> {
 }
 
 /// `delete_module(name, O_NONBLOCK)`: refused with `EWOULDBLOCK` while the module is in use.
-fn unload(name: &str) -> io::Result<()> {
+pub(crate) fn unload(name: &str) -> io::Result<()> {
     let name = CString::new(name).map_err(io::Error::other)?;
     // SAFETY: plain syscall with a NUL-terminated string that outlives the call.
     let r = unsafe { libc::syscall(libc::SYS_delete_module, name.as_ptr(), libc::O_NONBLOCK) };
