@@ -87,7 +87,10 @@ fn hold_until_killed() -> Check {
 /// Sends a dump request and receives its first part, which must not be the last.
 fn first_dump_part(d: &mut Socket) -> Result<Vec<Message>, String> {
     let seq = s(d.send(msg::KV_GET, NLM_F_DUMP, |_| Ok(())), "dump request")?;
-    let part = s(d.recv_messages(), "first part of the dump")?;
+    let part: Vec<Message> = s(d.recv_datagram(), "first part of the dump")?
+        .messages()
+        .map(Message::from)
+        .collect();
     ensure(part.iter().all(|m| m.hdr.seq == seq), || {
         "foreign message in the first part".into()
     })?;
@@ -194,10 +197,9 @@ pub fn netns_hold(family: u32, n: usize, period: u32) -> Check {
     s(w.config(period), &format!("CONFIG {period}"))?;
     let mut beats = 0;
     while beats < 2 {
-        for e in s(hb.next_events(), "waiting for heartbeats")? {
-            if matches!(e, Event::Heartbeat { .. }) {
-                beats += 1;
-            }
+        let e = s(hb.next_event(), "waiting for heartbeats")?;
+        if matches!(e, Event::Heartbeat { .. }) {
+            beats += 1;
         }
     }
     let mut d = open(family)?;
@@ -227,7 +229,10 @@ pub fn reply_enobufs(family: u32, n: usize) -> Check {
     for _ in 0..n {
         seqs.push(s(r.send(msg::ECHO, 0, |w| w.put_bytes(&payload)), "send")?);
     }
-    match r.try_recv_messages() {
+    match r
+        .try_recv_datagram()
+        .map(|d| d.map(|d| d.messages().count()))
+    {
         Err(e) if e.errno() == Some(errno::ENOBUFS) => {}
         other => {
             return Err(format!(
@@ -238,7 +243,10 @@ pub fn reply_enobufs(family: u32, n: usize) -> Check {
     let mut got = 0;
     let mut more_enobufs = 0;
     loop {
-        match r.try_recv_messages() {
+        let next = r
+            .try_recv_datagram()
+            .map(|d| d.map(|d| d.messages().map(Message::from).collect::<Vec<_>>()));
+        match next {
             Ok(Some(msgs)) => {
                 for m in msgs {
                     ensure(got < n && m.hdr.seq == seqs[got], || {
@@ -359,7 +367,7 @@ pub fn publish_limit(family: u32, max: usize) -> Check {
     let mut p = open(family)?;
     let payload: Vec<u8> = (0..max).map(|i| (i * 37 % 251) as u8).collect();
     s(p.publish(9, &payload), &format!("PUBLISH of {max} bytes"))?;
-    let ev = s(sub.next_events(), "subscriber")?;
+    let ev = [s(sub.next_event(), "subscriber")?];
     match ev.as_slice() {
         [Event::Publish {
             group: 9,
@@ -403,7 +411,7 @@ pub fn publish_limit(family: u32, max: usize) -> Check {
         }
     }
     s(p.publish(9, b"after"), "PUBLISH after the refusal")?;
-    let ev = s(sub.next_events(), "subscriber")?;
+    let ev = [s(sub.next_event(), "subscriber")?];
     ensure(
         matches!(ev.first(), Some(Event::Publish { payload, .. }) if payload == b"after"),
         || format!("after the refused PUBLISH the subscriber got {ev:?}, want the next one"),
@@ -413,7 +421,7 @@ pub fn publish_limit(family: u32, max: usize) -> Check {
 /// The first event that arrives on `sub`, which must be a PUBLISH of `want` (an event
 /// sent before it that should not have arrived would come first).
 fn expect_publish(sub: &mut Socket, group: u32, want: &[u8], what: &str) -> Check {
-    let ev = s(sub.next_events(), what)?;
+    let ev = [s(sub.next_event(), what)?];
     match ev.first() {
         Some(Event::Publish {
             group: g, payload, ..
@@ -426,7 +434,7 @@ fn expect_publish(sub: &mut Socket, group: u32, want: &[u8], what: &str) -> Chec
 }
 
 fn expect_set(sub: &mut Socket, want_key: &[u8], want_value: &[u8], what: &str) -> Check {
-    let ev = s(sub.next_events(), what)?;
+    let ev = [s(sub.next_event(), what)?];
     match ev.first() {
         Some(Event::KvSet { key, value, .. }) if key == want_key && value == want_value => Ok(()),
         other => Err(format!(
@@ -595,7 +603,7 @@ pub fn bind_groups(family: u32) -> Check {
     s(p.set(b"bound", b"v", SetMode::Upsert), "SET")?;
     let mut ev = Vec::new();
     while ev.len() < 3 {
-        ev.extend(s(sub.next_events(), "bound to 1, 5, 32")?);
+        ev.push(s(sub.next_event(), "bound to 1, 5, 32")?);
     }
     let ok = matches!(&ev[..], [
         Event::Publish { group: 5, payload: a, .. },
@@ -616,12 +624,11 @@ pub fn bind_groups(family: u32) -> Check {
     s(p.config(10), "CONFIG 10")?;
     let mut beats = 0;
     while beats < 2 {
-        for e in s(sub.next_events(), "bound to group 2")? {
-            ensure(matches!(e, Event::Heartbeat { .. }), || {
-                format!("bound to group 2 (after mask 0): got {e:?}")
-            })?;
-            beats += 1;
-        }
+        let e = s(sub.next_event(), "bound to group 2")?;
+        ensure(matches!(e, Event::Heartbeat { .. }), || {
+            format!("bound to group 2 (after mask 0): got {e:?}")
+        })?;
+        beats += 1;
     }
     s(p.config(0), "CONFIG 0")?;
     eprintln!("# mask 1|5|32: exactly those events, in STATS; mask 0: none; group 2: heartbeats");
