@@ -10,7 +10,9 @@ moddir=/lib/modules/$(uname -r)
 builtin=$(mktemp -d); cp "$moddir"/modules.builtin* "$builtin/" 2>/dev/null
 mount -t tmpfs nlfam-modules /lib/modules || skip "cannot mount a tmpfs on /lib/modules"
 mkdir -p "$moddir" && cp "$builtin"/* "$moddir/" 2>/dev/null; rm -rf "$builtin"
-trap 'cleanup_module; umount /lib/modules 2>/dev/null' EXIT
+# Lazily: the tmpfs must be gone for the tests after this one (a module left installed
+# there would be autoloaded by them), even while something still holds it open.
+trap 'cleanup_module; umount -l /lib/modules' EXIT
 out=$("$NLFAM_ROOT/scripts/install-module" 1.2.3-other 2>&1) && fail "install-module installed for another release"
 case $out in *"built for $(uname -r), not for 1.2.3-other"*) ;; *) fail "install-module for another release said: $out" ;; esac
 # As `make install` installs it (updates/, depmod), checked to be built for this kernel.
