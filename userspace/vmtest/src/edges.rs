@@ -658,19 +658,7 @@ pub fn load_refused(ko: &str, params: &[&str]) -> Check {
 
 /// `nlfam-vmtest edge CHECK ARGS... [--family N]`.
 pub fn dispatch(args: &[String]) -> Check {
-    let mut family = nlfam::proto::family::FAMILY_DEFAULT;
-    let mut rest = Vec::new();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        if a == "--family" {
-            family = it
-                .next()
-                .and_then(|v| v.parse().ok())
-                .ok_or("--family needs a number")?;
-        } else {
-            rest.push(a.as_str());
-        }
-    }
+    let (family, rest) = crate::security::family_and_rest(args)?;
     let num = |i: usize| -> Result<usize, String> {
         rest.get(i)
             .and_then(|v| v.parse().ok())

@@ -317,8 +317,9 @@ pub fn config_storm(family: u32, rounds: u32) -> Check {
     Ok(())
 }
 
-/// `nlfam-vmtest sec CHECK ARGS... [--family N]`.
-pub fn dispatch(args: &[String]) -> Check {
+/// Splits a subcommand's arguments into `--family N` (default 25) and the rest, in order
+/// (the `sec` and `edge` subcommands share this form).
+pub fn family_and_rest(args: &[String]) -> Result<(u32, Vec<&str>), String> {
     let mut family = nlfam::proto::family::FAMILY_DEFAULT;
     let mut rest = Vec::new();
     let mut it = args.iter();
@@ -332,6 +333,12 @@ pub fn dispatch(args: &[String]) -> Check {
             rest.push(a.as_str());
         }
     }
+    Ok((family, rest))
+}
+
+/// `nlfam-vmtest sec CHECK ARGS... [--family N]`.
+pub fn dispatch(args: &[String]) -> Check {
+    let (family, rest) = crate::security::family_and_rest(args)?;
     let num = |i: usize| -> Result<u64, String> {
         rest.get(i)
             .and_then(|v| v.parse().ok())
