@@ -75,7 +75,7 @@ fn in_range(name: &str, v: u32, min: u32, max: u32) -> Result<usize> {
 
 /// The limits given at load time, validated.
 pub(crate) fn limits() -> Result<Limits> {
-    use crate::module_parameters as p;
+    use crate::param_values as p;
     use crate::proto::family::limits as l;
     let hb = p::heartbeat_ms.value();
     if hb != 0 {

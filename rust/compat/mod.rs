@@ -7,9 +7,8 @@
 //!
 //! - `ffi`: C constants that are macros;
 //! - `local`: module-local bindings of what `kernel::bindings` lacks;
-//! - `param`: module parameters. 6.12's `module!` has no `params:`: the shim declares the
-//!   scalar ones there; 7.x's `module!` declares them itself. 7.x has no array parameters,
-//!   so the `family` array keeps the shim on every target.
+//! - `param`: module parameters, the same shim on every target: 6.12's `module!` has
+//!   none, 7.x's has no arrays and hides its scalars from sysfs (permission 0).
 
 pub(crate) mod ffi;
 pub(crate) mod local;
@@ -17,15 +16,23 @@ pub(crate) mod local;
 pub(crate) mod param;
 
 /// The `module!` invocation, in the spelling of the target's macro, with the module's
-/// scalar parameters. 7.x: its own `authors: [..]` and `params:` (read as
-/// `crate::module_parameters::NAME.value()`). 6.12: one `author:`, and `params:` becomes
-/// the `module_param!` shim, which gives the same `module_parameters::NAME.value()`.
-#[cfg(not(nlfam_ge_7_0))]
+/// scalar parameters, read as `crate::param_values::NAME.value()`. 6.12 spells the author
+/// `author:`, 7.x `authors: [..]`. The parameters are the `module_param!` shim on both:
+/// 6.12's `module!` has no `params:`, and 7.x's registers them with permission 0 (absent
+/// from `/sys/module/nlfam/parameters`), where the shim's are 0444 like C's. The shim's
+/// module is not called `module_parameters`: 7.x's `module!` always defines that one.
 macro_rules! nlfam_module {
     (type: $t:ident, name: $n:tt, author: $a:tt, description: $d:tt, license: $l:tt,
      alias: [$($al:tt),* $(,)?],
      params: { $($p:ident: $pt:ident { default: $pd:expr, description: $pdesc:tt $(,)? }),* $(,)? }
      $(,)?) => {
+        nlfam_module!(@module $t, $n, $a, $d, $l, [$($al),*]);
+        mod param_values {
+            $( module_param!(@scalar $p: $pt = $pd, $pdesc); )*
+        }
+    };
+    (@module $t:ident, $n:tt, $a:tt, $d:tt, $l:tt, [$($al:tt),*]) => {
+        #[cfg(not(nlfam_ge_7_0))]
         kernel::prelude::module! {
             type: $t,
             name: $n,
@@ -34,20 +41,7 @@ macro_rules! nlfam_module {
             license: $l,
             alias: [$($al),*],
         }
-        mod module_parameters {
-            $( module_param!(@scalar $p: $pt = $pd, $pdesc); )*
-        }
-    };
-}
-
-/// The `module!` invocation, in the spelling of the target's macro, with the module's
-/// scalar parameters (see the 6.12 variant above).
-#[cfg(nlfam_ge_7_0)]
-macro_rules! nlfam_module {
-    (type: $t:ident, name: $n:tt, author: $a:tt, description: $d:tt, license: $l:tt,
-     alias: [$($al:tt),* $(,)?],
-     params: { $($p:ident: $pt:ident { default: $pd:expr, description: $pdesc:tt $(,)? }),* $(,)? }
-     $(,)?) => {
+        #[cfg(nlfam_ge_7_0)]
         kernel::prelude::module! {
             type: $t,
             name: $n,
@@ -55,9 +49,6 @@ macro_rules! nlfam_module {
             description: $d,
             license: $l,
             alias: [$($al),*],
-            params: {
-                $( $p: $pt { default: $pd, description: $pdesc, }, )*
-            },
         }
     };
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Module parameters for 6.12, whose `module!` macro has none (7.x adds `params:`).
+//! Module parameters, as C's `module_param()` makes them (6.12's `module!` has none, 7.x's hides
+//! its scalars from sysfs and has no arrays).
 //!
 //! The C `module_param()` macro emits three things, and so does [`module_param!`]: a
 //! `struct kernel_param` in the `__param` section (the loader finds parameters there and
@@ -133,17 +134,13 @@ macro_rules! module_param {
 }
 
 /// A scalar parameter's storage: the kernel writes it (through `ops->set`) only while the
-/// module loads, before `init`; afterwards it is read-only (permission 0444). 6.12 only:
-/// 7.x's `module!` has `kernel::module_param::ModuleParamAccess`.
-#[cfg(not(nlfam_ge_7_0))]
+/// module loads, before `init`; afterwards it is read-only (permission 0444).
 #[repr(transparent)]
 pub(crate) struct Value<T>(core::cell::UnsafeCell<T>);
 
 // SAFETY: Written only by the module loader before any of our code runs, never after.
-#[cfg(not(nlfam_ge_7_0))]
 unsafe impl<T: Sync> Sync for Value<T> {}
 
-#[cfg(not(nlfam_ge_7_0))]
 impl<T: Copy> Value<T> {
     pub(crate) const fn new(default: T) -> Self {
         Self(core::cell::UnsafeCell::new(default))
