@@ -1,7 +1,8 @@
 #!/bin/bash
 # Interop: the kernel's own YNL library (tools/net/ynl from the 6.12 source), driven only
 # by spec/nlfam.yaml and validated against YNL's netlink-raw schema, does an ECHO, a SET,
-# a GET, a dump, an exclusive SET refused with EEXIST (value unchanged) and a
+# a GET, a dump, an exclusive SET refused with EEXIST (value unchanged), STATS with its
+# subscriber nest decoded and a
 # subscription that receives the change notifications in order. One Python process for
 # all of it (tests/interop/ynl_nlfam.py): under TCG every Python start costs tens of
 # seconds, and one YNL CLI process per operation made this the slowest test.

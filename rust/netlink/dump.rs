@@ -7,7 +7,8 @@
 
 use super::error::errno::EMSGSIZE;
 use super::error::Failure;
-use super::input::Request;
+use super::skb::SkBuffMut;
+use super::socket::SocketRef;
 use crate::compat;
 use crate::proto::attr::{NoSpace, Writer};
 use crate::proto::wire::{NLM_F_DUMP_INTR, NLM_F_MULTI};
@@ -22,7 +23,7 @@ use kernel::sync::{Arc, ArcBorrow};
 use kernel::types::ForeignOwnable;
 
 /// A family that can dump a table. Each dump in flight holds a reference to it (see
-/// [`Request::start_dump`]).
+/// [`start`]).
 pub(crate) trait Dumper: Send + Sync + Sized + 'static {
     /// The position of one dump between `recvmsg` calls; at most 48 bytes (it lives in
     /// the core's per-dump scratch space; a larger one fails the build).
@@ -65,7 +66,7 @@ impl DumpSink<'_> {
         }
         let (portid, seq) = (self.portid, self.seq);
         // SAFETY: `skb` is the core's dump skb, ours to fill during this callback.
-        let mut skb = unsafe { super::skb::SkBuffMut::from_raw(self.skb) };
+        let mut skb = unsafe { SkBuffMut::from_raw(self.skb) };
         skb.append(max, |w| {
             let m = w.begin_msg(ty, flags, seq, portid)?;
             f(w)?;
@@ -77,43 +78,48 @@ impl DumpSink<'_> {
     }
 }
 
-impl Request<'_> {
-    /// Starts a dump answered by `dumper`. Every skb the core allocates for it holds at
-    /// least `min_alloc` bytes, so one entry of that size always fits.
-    ///
-    /// The dump keeps its own reference to `dumper` from the moment the core accepts it
-    /// (the `start` callback) until the core ends it (`done`, when the dump finishes or the
-    /// requester's socket closes): the dumper outlives every dump in flight by ownership.
-    pub(crate) fn start_dump<D: Dumper>(
-        &self,
-        dumper: ArcBorrow<'_, D>,
-        min_alloc: u32,
-    ) -> Result<(), Failure> {
-        const { assert_cursor_fits::<D>() };
-        let borrowed: *const D = &*dumper;
-        let mut control = bindings::netlink_dump_control {
-            start: Some(start_trampoline::<D>),
-            dump: Some(dump_trampoline::<D>),
-            done: Some(done_trampoline::<D>),
-            // Borrowed for the call only: `start` turns it into the dump's own reference.
-            data: borrowed.cast_mut().cast(),
-            // SAFETY: Only our own `struct module`'s address is taken.
-            module: unsafe { crate::compat::param::__this_module.get() },
-            min_dump_alloc: min_alloc,
-            ..Default::default()
-        };
-        let (sock, skb, nlh) = self.raw_parts();
-        // SAFETY: `sock` is our live kernel socket, `skb` the live input skb and `nlh` a
-        // message inside it; `control` is read during the call only, and `data` (borrowed
-        // from `dumper`) is alive during the call. The core holds a module reference
-        // while the dump exists, so the callbacks stay loaded.
-        let r = unsafe { bindings::__netlink_dump_start(sock.as_ptr(), skb, nlh, &mut control) };
-        // -EINTR means "started": the answer is the dump itself, not an ACK.
-        if r == EINTR.to_errno() || r == 0 {
-            Ok(())
-        } else {
-            Err(kernel::error::Error::from_errno(r).into())
-        }
+/// Starts a dump of `dumper` in answer to the request `nlh` of the input skb `skb` that
+/// `sock` received.
+///
+/// The dump keeps its own reference to `dumper` from the moment the core accepts it (the
+/// `start` callback) until the core ends it (`done`, when the dump finishes or the
+/// requester's socket closes): the dumper outlives every dump in flight by ownership.
+/// Every skb the core allocates for the dump holds at least `min_alloc` bytes.
+///
+/// # Safety
+///
+/// `skb` must be the input skb of the input callback running now on `sock`, and `nlh` a
+/// message header inside it.
+pub(super) unsafe fn start<D: Dumper>(
+    sock: SocketRef<'_>,
+    skb: *mut bindings::sk_buff,
+    nlh: *mut bindings::nlmsghdr,
+    dumper: ArcBorrow<'_, D>,
+    min_alloc: u32,
+) -> Result<(), Failure> {
+    const { assert_cursor_fits::<D>() };
+    let borrowed: *const D = &*dumper;
+    let mut control = bindings::netlink_dump_control {
+        start: Some(start_trampoline::<D>),
+        dump: Some(dump_trampoline::<D>),
+        done: Some(done_trampoline::<D>),
+        // Borrowed for the call only: `start` turns it into the dump's own reference.
+        data: borrowed.cast_mut().cast(),
+        // SAFETY: Only our own `struct module`'s address is taken.
+        module: unsafe { crate::compat::param::__this_module.get() },
+        min_dump_alloc: min_alloc,
+        ..Default::default()
+    };
+    // SAFETY: `sock` is a live kernel socket (invariant of `SocketRef`), `skb` the live
+    // input skb and `nlh` a message inside it (our precondition); `control` is read during
+    // the call only, and `data` (borrowed from `dumper`) is alive during the call. The
+    // core holds a module reference while the dump exists, so the callbacks stay loaded.
+    let r = unsafe { bindings::__netlink_dump_start(sock.as_ptr(), skb, nlh, &mut control) };
+    // -EINTR means "started": the answer is the dump itself, not an ACK.
+    if r == EINTR.to_errno() || r == 0 {
+        Ok(())
+    } else {
+        Err(kernel::error::Error::from_errno(r).into())
     }
 }
 
@@ -128,23 +134,23 @@ const CTX_SIZE: usize = size_of::<bindings::netlink_callback__bindgen_ty_1>();
 
 fn cursor_ptr<D: Dumper>(cb: &mut bindings::netlink_callback) -> *mut D::Cursor {
     // `args` and `ctx` overlay the same scratch bytes, which the core never touches after
-    // starting the dump; `assert_cursor_fits` (checked in `start_dump`) guarantees room
+    // starting the dump; `assert_cursor_fits` (checked in `start`) guarantees room
     // and alignment for a cursor.
     (&raw mut cb.__bindgen_anon_1).cast::<D::Cursor>()
 }
 
-/// The `start` callback of [`Request::start_dump`]: the core has accepted the dump and
+/// The `start` callback of a dump [`start`]ed: the core has accepted the dump and
 /// will call `done` exactly once when it ends. Takes the dump's own reference to the
 /// dumper and puts a fresh cursor in place.
 ///
 /// # Safety
 ///
 /// Called by the netlink core only, with the callback state of a dump started by
-/// `start_dump::<D>`, whose `data` points to a `D` inside a live `Arc`.
+/// `start::<D>`, whose `data` points to a `D` inside a live `Arc`.
 unsafe extern "C" fn start_trampoline<D: Dumper>(cb: *mut bindings::netlink_callback) -> c_int {
     // SAFETY: The core passes a valid callback structure, exclusively ours during the call.
     let cb = unsafe { &mut *cb };
-    // SAFETY: `data` is the `ArcBorrow` given to `start_dump`, alive during that call,
+    // SAFETY: `data` is the `ArcBorrow` given to `start`, alive during that call,
     // which this callback runs inside.
     let dumper = unsafe { ArcBorrow::<D>::from_raw(cb.data.cast_const().cast::<D>()) };
     cb.data = compat::into_foreign_mut(Arc::from(dumper));
@@ -154,7 +160,7 @@ unsafe extern "C" fn start_trampoline<D: Dumper>(cb: *mut bindings::netlink_call
     0
 }
 
-/// The `dump` callback of [`Request::start_dump`].
+/// The `dump` callback of a dump [`start`]ed.
 ///
 /// # Safety
 ///
@@ -197,7 +203,7 @@ unsafe extern "C" fn dump_trampoline<D: Dumper>(
     }
 }
 
-/// The `done` callback of [`Request::start_dump`]: drops the cursor and the dump's
+/// The `done` callback of a dump [`start`]ed: drops the cursor and the dump's
 /// reference to the dumper.
 ///
 /// # Safety

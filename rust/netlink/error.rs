@@ -56,9 +56,9 @@ impl Failure {
         }
     }
 
-    /// Blames the attribute at `offset` (from the start of the `nlmsghdr`).
-    pub(crate) fn at(mut self, offset: usize) -> Self {
-        self.offset = Some(offset);
+    /// Blames the attribute at `offset` (from the start of the `nlmsghdr`), if known.
+    pub(crate) fn at(mut self, offset: Option<usize>) -> Self {
+        self.offset = offset;
         self
     }
 }

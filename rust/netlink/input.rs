@@ -6,160 +6,21 @@
 //! on `NLM_F_ACK`); hand requests to the family's [`Handler`]; answer an error with
 //! `NLMSG_ERROR` and extended ACK, a success with an ACK when `NLM_F_ACK` asks for one.
 
-use super::error::err;
-use super::error::errno::EMSGSIZE;
 use super::error::Failure;
-use super::membership::MAX_GROUPS;
-use super::periodic::Periodic;
+use super::handler::{Handler, Outcome};
 use super::reply::Replies;
-use super::skb::{InSkb, SkBuff};
+use super::request::{Datagram, Request};
+use super::skb::InSkb;
 use super::socket::SocketRef;
-use crate::proto::attr::{attr_space, NoSpace, Writer};
+use crate::proto::attr::attr_space;
 use crate::proto::wire::{
     align, MsgIter, NlMsgHdr, NLMSGERR_ATTR_MISS_TYPE, NLMSGERR_ATTR_MSG, NLMSGERR_ATTR_OFFS,
     NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_CAPPED,
 };
 use core::cell::Cell;
 use kernel::bindings;
-use kernel::error::{code::EAGAIN, Result};
+use kernel::error::code::EAGAIN;
 use kernel::sync::ArcBorrow;
-
-/// What a handler did with a request that did not fail.
-pub(crate) enum Outcome {
-    /// Finished: ACK if the request asked for one.
-    Done,
-    /// A dump was started: the dump ends with `NLMSG_DONE`, so no ACK now.
-    DumpStarted,
-}
-
-/// A family's request handler; the services implement it in safe Rust.
-pub(crate) trait Handler: Send + Sync + Sized + 'static {
-    /// Handles one request message. `this` is the state the registration holds, borrowed
-    /// from its `Arc`, so a handler can hand out references that outlive the call (a
-    /// dump keeps one).
-    fn handle(this: ArcBorrow<'_, Self>, req: &Request<'_>) -> Result<Outcome, Failure>;
-
-    /// The kernel socket exists (and the [`Periodic`] sender, if any, is attached to it):
-    /// event sources may start.
-    fn attached(&self, _sock: SocketRef<'_>) {}
-
-    /// The kernel socket is about to be released (the registration stops the periodic
-    /// sender right after this).
-    fn shutdown(&self) {}
-
-    /// A periodic sender the registration attaches to the kernel socket once it exists
-    /// and stops before releasing it.
-    fn periodic(&self) -> Option<&Periodic> {
-        None
-    }
-
-    /// `n` skbs of answers were refused by a requester's full receive queue.
-    fn replies_lost(&self, _n: u64) {}
-}
-
-/// One request message, borrowed from the input skb.
-pub(crate) struct Request<'a> {
-    skb: &'a InSkb,
-    sock: SocketRef<'a>,
-    hdr: NlMsgHdr,
-    payload: &'a [u8],
-    /// The message's header inside the input skb.
-    nlh: *const u8,
-    /// Where answers to this datagram accumulate.
-    replies: &'a Replies<'a>,
-    /// Expected size of the answers after this request's (see [`answer_space`]).
-    rest: usize,
-    /// Subscriber counts, taken at most once per datagram (see [`Request::subscribers`]).
-    subscribers: &'a Cell<Option<[u32; MAX_GROUPS]>>,
-}
-
-impl<'a> Request<'a> {
-    /// The request's header.
-    pub(crate) fn hdr(&self) -> &NlMsgHdr {
-        &self.hdr
-    }
-
-    /// The bytes after the header (`nlmsg_len - NLMSG_HDRLEN`).
-    pub(crate) fn payload(&self) -> &'a [u8] {
-        self.payload
-    }
-
-    /// Port id of the sending socket (from `NETLINK_CB`, not from the header).
-    pub(crate) fn portid(&self) -> u32 {
-        self.skb.portid()
-    }
-
-    /// Uid of the sender.
-    pub(crate) fn uid(&self) -> u32 {
-        self.skb.uid()
-    }
-
-    /// Whether the sender has `CAP_NET_ADMIN` in the user namespace owning the family's
-    /// network namespace (`netlink_net_capable`).
-    pub(crate) fn net_admin(&self) -> bool {
-        self.skb.net_capable(bindings::CAP_NET_ADMIN)
-    }
-
-    /// Whether any socket subscribes to `group` (1-based).
-    pub(crate) fn has_listeners(&self, group: u32) -> bool {
-        self.sock.has_listeners(group)
-    }
-
-    /// The number of sockets subscribing to each of groups 1..=32 in the family's
-    /// namespace. Counting walks every subscribed socket of the protocol with interrupts
-    /// off (see `membership.rs`), so it is done at most once per datagram: however many
-    /// requests one `sendmsg` carries, they share one count.
-    pub(crate) fn subscribers(&self) -> [u32; MAX_GROUPS] {
-        if let Some(counts) = self.subscribers.get() {
-            return counts;
-        }
-        let counts = self.sock.subscribers();
-        self.subscribers.set(Some(counts));
-        counts
-    }
-
-    /// Multicasts `skb` to `group` (see [`SocketRef::broadcast`]), after the answers so
-    /// far: a requester that also subscribes sees them in the order they happened.
-    pub(crate) fn broadcast(&self, skb: SkBuff, group: u32) -> Result {
-        self.replies.flush();
-        self.sock.broadcast(skb, group)
-    }
-
-    /// The family's kernel socket and the input skb with this message's header, for C
-    /// calls that send on the requester's behalf: answers so far go out first.
-    pub(super) fn raw_parts(
-        &self,
-    ) -> (
-        SocketRef<'a>,
-        *mut bindings::sk_buff,
-        *mut bindings::nlmsghdr,
-    ) {
-        self.replies.flush();
-        (self.sock, self.skb.as_ptr(), self.nlh.cast_mut().cast())
-    }
-
-    /// Answers the requester with one message of type `ty` and the request's sequence
-    /// number; `size` bounds its payload and `f` writes it. The message may share an skb
-    /// with the other answers to the same datagram (see [`Replies`]).
-    pub(crate) fn reply(
-        &self,
-        ty: u16,
-        flags: u16,
-        size: usize,
-        f: impl FnOnce(&mut Writer<'_>) -> Result<(), NoSpace>,
-    ) -> Result<(), Failure> {
-        // Header plus payload, padded: what the writer reserves.
-        let total = align(
-            size.checked_add(NLMSG_HDRLEN)
-                .ok_or_else(|| err(EMSGSIZE))?,
-        );
-        self.replies.append(total, self.rest, |w| {
-            let m = w.begin_msg(ty, flags, self.hdr.seq, 0)?;
-            f(w)?;
-            w.end_msg(m)
-        })
-    }
-}
 
 /// The `input` callback of every family socket.
 ///
@@ -199,6 +60,12 @@ fn receive<T: Handler>(skb: &InSkb, sock: SocketRef<'_>, handler: Option<ArcBorr
     let data = skb.data();
     let replies = Replies::new(sock, skb.portid());
     let subscribers = Cell::new(None);
+    let dgram = Datagram {
+        skb,
+        sock,
+        replies: &replies,
+        subscribers: &subscribers,
+    };
     // Expected answers to the requests not handled yet (headers only: a cheap walk).
     let mut later = MsgIter::new(data)
         .map(|m| answer_space(&m.hdr))
@@ -211,22 +78,8 @@ fn receive<T: Handler>(skb: &InSkb, sock: SocketRef<'_>, handler: Option<ArcBorr
         let result = if !msg.hdr.is_family_request() {
             Ok(Outcome::Done)
         } else if let Some(h) = handler {
-            let nlh = data
-                .get(msg.offset..)
-                .map_or(core::ptr::null(), |m| m.as_ptr());
-            T::handle(
-                h,
-                &Request {
-                    skb,
-                    sock,
-                    hdr: msg.hdr,
-                    payload: msg.payload,
-                    nlh,
-                    replies: &replies,
-                    rest: later.saturating_add(ack_space),
-                    subscribers: &subscribers,
-                },
-            )
+            let req = Request::new(&dgram, &msg, later.saturating_add(ack_space));
+            T::handle(h, &req)
         } else {
             // The socket exists but its state is not published yet (module loading).
             Err(Failure::new(EAGAIN, "family is starting up, try again"))

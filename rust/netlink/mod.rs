@@ -5,25 +5,46 @@
 //!
 //! This directory and `compat/` are the only places with `unsafe`. The services above
 //! implement [`Handler`] and never see a raw pointer.
+//!
+//! Each file depends only on the ones listed before it (`scripts/import-layers` checks
+//! that there is no cycle):
+//!
+//! - `error` (why a request failed), `net` (a namespace), `table` (the core's protocol
+//!   table), `skb` (socket buffers);
+//! - `socket` (a kernel socket, borrowed: unicast and multicast);
+//! - `membership` (subscriber counts), `periodic` (timer-driven multicast), `reply` (the
+//!   batch of answers to one datagram), `dump` (resumable dumps);
+//! - `request` (one request, as a handler sees it), then `handler` (the trait families
+//!   implement);
+//! - `input` (the input callback: the walk over a datagram, ACKs);
+//! - `registration` (a family's kernel socket in a namespace), `pernet` (per-namespace
+//!   state).
 
 mod dump;
 mod error;
+mod handler;
 mod input;
 mod membership;
+mod net;
 mod periodic;
 mod pernet;
+mod registration;
 mod reply;
+mod request;
 mod skb;
 mod socket;
 mod table;
 
 pub(crate) use dump::{DumpSink, Dumper};
 pub(crate) use error::{err, errno, Failure};
-pub(crate) use input::{Handler, Outcome, Request};
+pub(crate) use handler::{Handler, Outcome};
+pub(crate) use net::Net;
 pub(crate) use periodic::Periodic;
 pub(crate) use pernet::{PerNet, PernetId, PernetRegistration};
-pub(crate) use skb::SkBuff;
-pub(crate) use socket::{Net, Registration, SocketRef};
+pub(crate) use registration::Registration;
+pub(crate) use request::Request;
+pub(crate) use skb::{Gfp, SkBuff};
+pub(crate) use socket::SocketRef;
 pub(crate) use table::unit_registered;
 
 /// Wall-clock time in nanoseconds since the epoch, for event timestamps.

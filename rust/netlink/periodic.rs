@@ -3,9 +3,9 @@
 //! Kernel-originated multicast without a user trigger: a [`Periodic`] event fires every
 //! `period` milliseconds from a kernel timer and, when someone listens on its group,
 //! broadcasts what its builder makes. The timer runs in softirq context, so the builder
-//! must allocate atomically ([`SkBuff::alloc_atomic`]) and sending uses `GFP_ATOMIC`.
+//! must allocate atomically ([`Gfp::Atomic`]), as sending does.
 
-use super::skb::SkBuff;
+use super::skb::{Gfp, SkBuff};
 use super::socket::SocketRef;
 use core::ptr::null_mut;
 use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
@@ -161,7 +161,7 @@ impl Periodic {
         // Only a delivery counts as sent, so nothing this namespace can read depends on
         // another namespace's subscribers.
         if sock.has_listeners(this.group) {
-            let r = (this.build)(n).and_then(|skb| sock.broadcast_atomic(skb, this.group));
+            let r = (this.build)(n).and_then(|skb| sock.broadcast(skb, this.group, Gfp::Atomic));
             let counter = match r {
                 Ok(()) => Some(&this.sent),
                 Err(e) if e == ESRCH => None,

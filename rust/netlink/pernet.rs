@@ -8,7 +8,7 @@
 //! allocates a pointer-sized slot per namespace for us, identified by the id it assigns
 //! at registration.
 
-use super::socket::Net;
+use super::net::Net;
 use crate::compat::local;
 use core::ffi::c_int;
 use core::marker::PhantomData;

@@ -17,7 +17,7 @@
 
 use super::error::errno::EMSGSIZE;
 use super::error::{err, Failure};
-use super::skb::SkBuff;
+use super::skb::{Gfp, SkBuff};
 use super::socket::SocketRef;
 use crate::proto::attr::{NoSpace, Writer};
 use core::cell::Cell;
@@ -60,7 +60,7 @@ impl<'a> Replies<'a> {
                 if let Some(full) = full {
                     self.send(full);
                 }
-                SkBuff::alloc(size.saturating_add(rest.min(BATCH_BYTES)))?
+                SkBuff::alloc(size.saturating_add(rest.min(BATCH_BYTES)), Gfp::Kernel)?
             }
         };
         // Nothing is appended when `f` fails, so the skb stays valid either way.

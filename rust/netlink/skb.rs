@@ -10,6 +10,26 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use kernel::bindings;
 use kernel::error::{code::ENOMEM, Result};
 
+/// How a call that allocates may wait for memory: the `gfp_t` it passes to the kernel.
+/// (The `kernel` crate's `alloc::Flags` would do, but 6.12 keeps its raw value private.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Gfp {
+    /// Process context, which may sleep (`GFP_KERNEL`): input callbacks and dumps run in
+    /// the sender's context.
+    Kernel,
+    /// Atomic context, which must not (`GFP_ATOMIC`): timers, softirqs.
+    Atomic,
+}
+
+impl Gfp {
+    pub(crate) fn raw(self) -> bindings::gfp_t {
+        match self {
+            Gfp::Kernel => bindings::GFP_KERNEL,
+            Gfp::Atomic => bindings::GFP_ATOMIC,
+        }
+    }
+}
+
 /// An skb we allocated. Freed on drop unless consumed by a send.
 ///
 /// # Invariants
@@ -21,23 +41,12 @@ pub(crate) struct SkBuff(NonNull<bindings::sk_buff>);
 unsafe impl Send for SkBuff {}
 
 impl SkBuff {
-    /// Allocates an skb with room for at least `size` bytes of messages.
-    pub(crate) fn alloc(size: usize) -> Result<Self> {
+    /// Allocates an skb with room for at least `size` bytes of messages, waiting as `gfp`
+    /// allows.
+    pub(crate) fn alloc(size: usize, gfp: Gfp) -> Result<Self> {
         let size = u32::try_from(size).map_err(|_| ENOMEM)?;
-        // SAFETY: Plain allocation in process context (input callbacks and dumps run in
-        // the sender's context, where GFP_KERNEL may sleep).
-        let skb =
-            unsafe { bindings::__alloc_skb(size, bindings::GFP_KERNEL, 0, ffi::NUMA_NO_NODE) };
-        // INVARIANT: a fresh skb from `__alloc_skb` is linear and unshared.
-        NonNull::new(skb).map(Self).ok_or(ENOMEM)
-    }
-
-    /// Allocates from atomic context (timers, softirqs).
-    pub(crate) fn alloc_atomic(size: usize) -> Result<Self> {
-        let size = u32::try_from(size).map_err(|_| ENOMEM)?;
-        // SAFETY: GFP_ATOMIC allocation never sleeps.
-        let skb =
-            unsafe { bindings::__alloc_skb(size, bindings::GFP_ATOMIC, 0, ffi::NUMA_NO_NODE) };
+        // SAFETY: A plain allocation; `gfp` is one of the kernel's own flag sets.
+        let skb = unsafe { bindings::__alloc_skb(size, gfp.raw(), 0, ffi::NUMA_NO_NODE) };
         // INVARIANT: a fresh skb from `__alloc_skb` is linear and unshared.
         NonNull::new(skb).map(Self).ok_or(ENOMEM)
     }

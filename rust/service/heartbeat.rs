@@ -10,15 +10,15 @@
 //! at once are capped over all of them (`userns_max_heartbeats`): each one is a timer
 //! allocating in softirq context.
 
-use super::{Family, Owner};
+use super::{required, Attrs, Family, Owner};
 use crate::netlink::errno::{EMSGSIZE, ENOSPC, ERANGE};
-use crate::netlink::{err, Failure, Outcome, Request, SkBuff};
+use crate::netlink::{err, Failure, Gfp, Outcome, Request, SkBuff};
 use crate::proto::attr::{attr_space, NoSpace};
-use crate::proto::family::{attr, limits, msg, POLICY_CONFIG};
-use crate::proto::policy::{parse, Parsed};
-use crate::proto::wire::{nlmsg_space, NLMSG_HDRLEN};
+use crate::proto::family::{attr, limits, msg};
+use crate::proto::wire::nlmsg_space;
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::error::Result;
+use kernel::sync::ArcBorrow;
 
 /// Heartbeats armed in namespaces not owned by the initial user namespace, over all
 /// families and namespaces.
@@ -37,7 +37,7 @@ pub(crate) struct HeartbeatConfig {
 /// Builds heartbeat number `n` (runs in the timer's atomic context).
 pub(crate) fn build(n: u64) -> Result<SkBuff> {
     let size = nlmsg_space(2 * attr_space(8));
-    let mut skb = SkBuff::alloc_atomic(size)?;
+    let mut skb = SkBuff::alloc(size, Gfp::Atomic)?;
     skb.append(size, |w| {
         let m = w.begin_msg(msg::HEARTBEAT, 0, 0, 0)?;
         w.put_u64(attr::COUNTER, n)?;
@@ -61,24 +61,19 @@ fn release_slot() {
     ARMED_IN_USER_NAMESPACES.fetch_sub(1, Ordering::AcqRel);
 }
 
-/// Where the PERIOD_MS attribute sits, for the extended ACK.
-fn period_offset<const N: usize>(p: &Parsed<'_, N>) -> usize {
-    p.get(attr::PERIOD_MS)
-        .map_or(0, |a| NLMSG_HDRLEN + a.offset)
-}
-
 /// CONFIG: sets the heartbeat period (PERIOD_MS, 0 = off, else 10 ms - 1 day) and
 /// answers with the configuration now in force.
-pub(crate) fn config(f: &Family, req: &Request<'_>) -> Result<Outcome, Failure> {
-    f.require_admin(req, "CAP_NET_ADMIN is required to change the configuration")?;
-    let p = parse(&POLICY_CONFIG, req.payload(), NLMSG_HDRLEN)?;
-    let ms = p
-        .u32(attr::PERIOD_MS)
-        .ok_or_else(|| Failure::missing(attr::PERIOD_MS, "PERIOD_MS attribute is required"))?;
+pub(crate) fn config(
+    this: ArcBorrow<'_, Family>,
+    req: &Request<'_>,
+    p: &Attrs<'_>,
+) -> Result<Outcome, Failure> {
+    let f = &*this;
+    let ms = required(p.u32(attr::PERIOD_MS), attr::PERIOD_MS)?;
     if ms != 0 && !(limits::PERIOD_MS_MIN..=limits::PERIOD_MS_MAX).contains(&ms) {
         return Err(
             Failure::new(err(ERANGE), "PERIOD_MS must be 0 (off) or 10-86400000")
-                .at(period_offset(&p)),
+                .at(p.offset(attr::PERIOD_MS)),
         );
     }
     let mut cfg = f.heartbeat_config.lock();
@@ -89,7 +84,7 @@ pub(crate) fn config(f: &Family, req: &Request<'_>) -> Result<Outcome, Failure> 
                 err(ERANGE),
                 "PERIOD_MS is below userns_min_period_ms (this namespace is not owned by the initial user namespace)",
             )
-            .at(period_offset(&p)));
+            .at(p.offset(attr::PERIOD_MS)));
         }
         if !cfg.armed {
             if !reserve_slot(f.limits.userns_max_heartbeats) {

@@ -1,17 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! KV_SET, KV_GET (one key, or the whole store with `NLM_F_DUMP`) and KV_DEL, with change
-//! notifications on the KV group.
+//! notifications on the KV group. Permission, policy and required attributes are checked
+//! before these run (see [`super::OPS`]).
 
 use super::store::{to_kvec, Key, Walk};
-use super::Family;
+use super::{required, Attrs, Family};
 use crate::netlink::errno::{EMSGSIZE, ENOENT};
-use crate::netlink::{err, DumpSink, Dumper, Failure, Outcome, Request, SkBuff};
+use crate::netlink::{err, DumpSink, Dumper, Failure, Gfp, Outcome, Request, SkBuff};
 use crate::proto::attr::{attr_space, NoSpace, Writer};
-use crate::proto::family::{attr, group, msg, POLICY_KEY_ONLY, POLICY_KV_SET};
-use crate::proto::policy::{parse, Parsed};
-
-use crate::proto::wire::{nlmsg_space, NLMSG_HDRLEN, NLM_F_DUMP};
+use crate::proto::family::{attr, group, msg};
+use crate::proto::wire::{nlmsg_space, NLM_F_DUMP};
 use kernel::prelude::*;
 use kernel::sync::ArcBorrow;
 
@@ -29,13 +28,12 @@ fn put_entry(w: &mut Writer<'_>, key: &[u8], value: Option<&[u8]>) -> Result<(),
 }
 
 /// The required KEY, checked against the family's key length limit.
-fn key<'a, const N: usize>(f: &Family, p: &Parsed<'a, N>) -> Result<&'a [u8], Failure> {
-    let k = p
-        .str(attr::KEY)
-        .ok_or_else(|| Failure::missing(attr::KEY, "KEY attribute is required"))?;
+fn key<'a>(f: &Family, p: &Attrs<'a>) -> Result<&'a [u8], Failure> {
+    let k = required(p.str(attr::KEY), attr::KEY)?;
     if k.len() > f.limits.max_key_len {
-        let at = p.get(attr::KEY).map_or(0, |a| NLMSG_HDRLEN + a.offset);
-        return Err(Failure::new(err(EMSGSIZE), "key longer than max_key_len").at(at));
+        return Err(
+            Failure::new(err(EMSGSIZE), "key longer than max_key_len").at(p.offset(attr::KEY))
+        );
     }
     Ok(k)
 }
@@ -47,7 +45,7 @@ fn notify(f: &Family, req: &Request<'_>, ty: u16, key: &[u8], value: Option<&[u8
         return;
     }
     let size = entry_space(key.len(), value.map_or(0, |v| v.len()));
-    let built = SkBuff::alloc(size).and_then(|mut skb| {
+    let built = SkBuff::alloc(size, Gfp::Kernel).and_then(|mut skb| {
         skb.append(size, |w| {
             let m = w.begin_msg(ty, 0, 0, 0)?;
             put_entry(w, key, value)?;
@@ -61,16 +59,19 @@ fn notify(f: &Family, req: &Request<'_>, ty: u16, key: &[u8], value: Option<&[u8
     f.count_broadcast(built.and_then(|skb| req.broadcast(skb, group::KV)));
 }
 
-pub(crate) fn set(f: &Family, req: &Request<'_>) -> Result<Outcome, Failure> {
-    f.require_admin(req, "CAP_NET_ADMIN is required to change the store")?;
-    let p = parse(&POLICY_KV_SET, req.payload(), NLMSG_HDRLEN)?;
-    let k = key(f, &p)?;
-    let v = p
-        .bytes(attr::VALUE)
-        .ok_or_else(|| Failure::missing(attr::VALUE, "VALUE attribute is required"))?;
+pub(crate) fn set(
+    this: ArcBorrow<'_, Family>,
+    req: &Request<'_>,
+    p: &Attrs<'_>,
+) -> Result<Outcome, Failure> {
+    let f = &*this;
+    let k = key(f, p)?;
+    let v = required(p.bytes(attr::VALUE), attr::VALUE)?;
     if v.len() > f.limits.max_value_len {
-        let at = p.get(attr::VALUE).map_or(0, |a| NLMSG_HDRLEN + a.offset);
-        return Err(Failure::new(err(EMSGSIZE), "value longer than max_value_len").at(at));
+        return Err(
+            Failure::new(err(EMSGSIZE), "value longer than max_value_len")
+                .at(p.offset(attr::VALUE)),
+        );
     }
     // Allocate before taking the lock.
     let (key_buf, value_buf) = (Key::new(k)?, to_kvec(v)?);
@@ -80,10 +81,13 @@ pub(crate) fn set(f: &Family, req: &Request<'_>) -> Result<Outcome, Failure> {
     Ok(Outcome::Done)
 }
 
-pub(crate) fn del(f: &Family, req: &Request<'_>) -> Result<Outcome, Failure> {
-    f.require_admin(req, "CAP_NET_ADMIN is required to change the store")?;
-    let p = parse(&POLICY_KEY_ONLY, req.payload(), NLMSG_HDRLEN)?;
-    let k = key(f, &p)?;
+pub(crate) fn del(
+    this: ArcBorrow<'_, Family>,
+    req: &Request<'_>,
+    p: &Attrs<'_>,
+) -> Result<Outcome, Failure> {
+    let f = &*this;
+    let k = key(f, p)?;
     let key_buf = Key::new(k)?;
     let mut store = f.store.lock();
     store.del(&key_buf)?;
@@ -91,25 +95,26 @@ pub(crate) fn del(f: &Family, req: &Request<'_>) -> Result<Outcome, Failure> {
     Ok(Outcome::Done)
 }
 
-pub(crate) fn get(this: ArcBorrow<'_, Family>, req: &Request<'_>) -> Result<Outcome, Failure> {
+pub(crate) fn get(
+    this: ArcBorrow<'_, Family>,
+    req: &Request<'_>,
+    p: &Attrs<'_>,
+) -> Result<Outcome, Failure> {
     let f = &*this;
-    f.require_reader(req)?;
-    let p = parse(&POLICY_KEY_ONLY, req.payload(), NLMSG_HDRLEN)?;
     if req.hdr().flags & NLM_F_DUMP == NLM_F_DUMP {
-        if p.get(attr::KEY).is_some() {
+        if let Some(at) = p.offset(attr::KEY) {
             // Filtering is not supported: say so rather than silently dumping everything.
-            let at = p.get(attr::KEY).map_or(0, |a| NLMSG_HDRLEN + a.offset);
             return Err(Failure::new(
                 kernel::error::code::EINVAL,
                 "KEY is not allowed in a dump request",
             )
-            .at(at));
+            .at(Some(at)));
         }
         let min = entry_space(f.limits.max_key_len, f.limits.max_value_len);
         req.start_dump(this, u32::try_from(min).unwrap_or(u32::MAX))?;
         return Ok(Outcome::DumpStarted);
     }
-    let k = key(f, &p)?;
+    let k = key(f, p)?;
     let key_buf = Key::new(k)?;
     let store = f.store.lock();
     let v = store

@@ -2,6 +2,12 @@
 
 //! The family's services, in safe Rust over the netlink layer: one [`Family`] per
 //! registered family number and network namespace, dispatching requests by message type.
+//!
+//! Every request type is declared once, as data, in the shared protocol crate
+//! ([`OPS`]: who may send it, its attribute policy and required attributes, whether it
+//! dumps, whether it is answered). [`Family::handle`] enforces all of that before the
+//! type's handler ([`SERVED`]) runs, so handlers receive validated attributes and
+//! contain no permission or parsing code.
 
 mod echo;
 mod heartbeat;
@@ -13,9 +19,9 @@ mod store;
 use crate::netlink::errno::{ENOBUFS, EOPNOTSUPP, EPERM, ESRCH};
 use crate::netlink::{err, Failure, Handler, Outcome, Periodic, Request, SocketRef};
 use crate::params::{Limits, Quota};
-use crate::proto::family::{attr, group, msg, GROUPS, POLICY_NONE};
-use crate::proto::policy::parse;
-use crate::proto::wire::NLMSG_HDRLEN;
+use crate::proto::family::{attr, group, msg, Access, Op, Payload, GROUPS, OPS, POLICY_NONE};
+use crate::proto::policy::{parse, Parsed};
+use crate::proto::wire::{NLMSG_HDRLEN, NLM_F_DUMP};
 use heartbeat::HeartbeatConfig;
 use kernel::prelude::*;
 use kernel::sync::{ArcBorrow, Mutex};
@@ -112,18 +118,21 @@ impl Family {
         }
     }
 
-    fn stats(&self, req: &Request<'_>) -> Result<Outcome, Failure> {
-        self.require_reader(req)?;
-        parse(&POLICY_NONE, req.payload(), NLMSG_HDRLEN)?;
-        let entries = self.store.lock().len() as u32;
-        let s = &self.stats;
+    fn stats(
+        this: ArcBorrow<'_, Self>,
+        req: &Request<'_>,
+        _: &Attrs<'_>,
+    ) -> Result<Outcome, Failure> {
+        let this = &*this;
+        let entries = this.store.lock().len() as u32;
+        let s = &this.stats;
         let subscribers = req.subscribers();
         req.reply(msg::STATS, 0, 512, |w| {
-            w.put_u32(attr::FAMILY, self.number)?;
+            w.put_u32(attr::FAMILY, this.number)?;
             w.put_u64(attr::STAT_RX, Stats::read(&s.rx))?;
             w.put_u64(attr::STAT_TX, Stats::read(&s.tx))?;
             w.put_u64(attr::STAT_ERRORS, Stats::read(&s.errors))?;
-            let hb = &self.heartbeat;
+            let hb = &this.heartbeat;
             w.put_u64(
                 attr::STAT_DROPPED,
                 Stats::read(&s.dropped) + Stats::read(&hb.dropped),
@@ -147,36 +156,84 @@ impl Family {
     }
 }
 
+impl Family {
+    /// Serves one request: the checks its type's declaration asks for, in the kernel's
+    /// order (permission, then attributes), then its handler. Also says whether the
+    /// answer counts as sent data.
+    fn serve(this: ArcBorrow<'_, Self>, req: &Request<'_>) -> Result<(Outcome, bool), Failure> {
+        let ty = req.hdr().ty;
+        let Some((op, handle)) = SERVED.iter().find(|(o, _)| o.ty == ty) else {
+            return Err(Failure::new(
+                err(EOPNOTSUPP),
+                "unknown message type for this family",
+            ));
+        };
+        match op.access {
+            Access::Anyone => {}
+            Access::Reader => this.require_reader(req)?,
+            Access::Admin(why) => this.require_admin(req, why)?,
+        }
+        let attrs = match op.payload {
+            Payload::Attrs(policy) => parse(policy, req.payload(), NLMSG_HDRLEN)?,
+            Payload::Raw => parse(&POLICY_NONE, &[], NLMSG_HDRLEN)?,
+        };
+        let dump = op.dump && req.hdr().flags & NLM_F_DUMP == NLM_F_DUMP;
+        if !dump {
+            if let Some((missing, why)) = op.required.iter().find(|(a, _)| attrs.get(*a).is_none())
+            {
+                return Err(Failure::missing(*missing, why));
+            }
+        }
+        Ok((handle(this, req, &attrs)?, op.answers))
+    }
+}
+
+/// The protocol's attributes of one request, validated against its type's policy.
+pub(crate) type Attrs<'a> = Parsed<'a, { attr::MAX as usize + 1 }>;
+
+/// A request type's handler, called with the request's validated attributes once the
+/// checks its declaration asks for have passed.
+type Handle = fn(ArcBorrow<'_, Family>, &Request<'_>, &Attrs<'_>) -> Result<Outcome, Failure>;
+
+/// Every request type: its declaration ([`OPS`]) and its handler. The handlers are listed
+/// with their types, in the order of `OPS`; the build fails if the two lists disagree.
+static SERVED: [(Op, Handle); OPS.len()] = {
+    const HANDLERS: [(u16, Handle); OPS.len()] = [
+        (msg::ECHO, echo::handle),
+        (msg::KV_SET, kv::set),
+        (msg::KV_GET, kv::get),
+        (msg::KV_DEL, kv::del),
+        (msg::PUBLISH, publish::handle),
+        (msg::STATS, Family::stats),
+        (msg::CONFIG, heartbeat::config),
+    ];
+    let mut served = [(OPS[0], HANDLERS[0].1); OPS.len()];
+    let mut i = 0;
+    while i < OPS.len() {
+        assert!(OPS[i].ty == HANDLERS[i].0, "HANDLERS must follow OPS");
+        served[i] = (OPS[i], HANDLERS[i].1);
+        i += 1;
+    }
+    served
+};
+
+/// A required attribute, which [`Family::serve`] has checked is present: `None` cannot
+/// happen, and would be the same refusal rather than a panic.
+fn required<T>(v: Option<T>, ty: u16) -> Result<T, Failure> {
+    v.ok_or_else(|| Failure::missing(ty, "required attribute missing"))
+}
+
 impl Handler for Family {
     fn handle(this: ArcBorrow<'_, Self>, req: &Request<'_>) -> Result<Outcome, Failure> {
         let f = &*this;
         Stats::bump(&f.stats.rx);
-        let r = match req.hdr().ty {
-            msg::ECHO => echo::handle(req),
-            msg::KV_SET => kv::set(f, req),
-            msg::KV_GET => kv::get(this, req),
-            msg::KV_DEL => kv::del(f, req),
-            msg::PUBLISH => publish::handle(f, req),
-            msg::STATS => f.stats(req),
-            msg::CONFIG => heartbeat::config(f, req),
-            _ => Err(Failure::new(
-                err(EOPNOTSUPP),
-                "unknown message type for this family",
-            )),
-        };
+        let r = Self::serve(this, req);
         match &r {
-            Ok(Outcome::Done)
-                if matches!(
-                    req.hdr().ty,
-                    msg::ECHO | msg::KV_GET | msg::STATS | msg::CONFIG
-                ) =>
-            {
-                Stats::bump(&f.stats.tx)
-            }
+            Ok((Outcome::Done, true)) => Stats::bump(&f.stats.tx),
             Ok(_) => {}
             Err(_) => Stats::bump(&f.stats.errors),
         }
-        r
+        r.map(|(outcome, _)| outcome)
     }
 
     fn attached(&self, _sock: SocketRef<'_>) {

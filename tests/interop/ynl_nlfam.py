@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The kernel's own YNL library (tools/net/ynl/lib from the kernel source), driven only by
 spec/nlfam.yaml, talks to the loaded module: ECHO, SET, GET, a dump, an exclusive SET
-that must fail with EEXIST, and a subscription that receives a change notification.
+that must fail with EEXIST, STATS (its subscriber nest decoded through the spec) and a
+subscription that receives a change notification.
 
 One process for every step: under TCG on the debug kernel each Python start costs tens
 of seconds, and the YNL CLI (one process per operation) made this the suite's slowest
@@ -53,6 +54,13 @@ def main():
     except NlError as e:
         check(e.error == errno.EEXIST,
               f"exclusive SET of an existing key refused with {errno.errorcode.get(e.error)}")
+
+    # The spec types stat-subscribers as a nest of one u32 per group: YNL decodes it.
+    # The only subscriber is `sub`, on group 1 (kv).
+    stats = ynl.do("stats", {})
+    check(stats.get("stat-entries") == 2, f"stats counts the 2 entries: {stats}")
+    check(stats.get("stat-subscribers") == {"group-1": 1},
+          f"stats decodes one subscriber on group 1: {stats.get('stat-subscribers')}")
 
     # The subscriber joined group "kv" before every write above: it must have their
     # notifications, the last one for "another".

@@ -1,13 +1,11 @@
-//! Typed requests for every message of the nlfam protocol (`docs/protocol.md`), and
-//! decoding of the events the family multicasts.
+//! Typed requests for every message of the nlfam protocol (`docs/protocol.md`).
 
+use crate::attrs::{bad, msg_name, Attrs};
 use crate::error::Error;
-use crate::socket::{Message, Socket};
-use nlfam_proto::attr::{Attr, AttrIter};
+use crate::message::Message;
+use crate::socket::Socket;
 use nlfam_proto::family::{attr, msg};
-use nlfam_proto::wire::{
-    NlMsgHdr, NLM_F_CREATE, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_EXCL, NLM_F_REPLACE,
-};
+use nlfam_proto::wire::{NLM_F_CREATE, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_EXCL, NLM_F_REPLACE};
 
 /// How SET treats an existing or missing key (rtnetlink's `NLM_F_*` modifiers).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,170 +60,6 @@ pub struct Stats {
     pub subscribers: Vec<(u32, u32)>,
     /// Heartbeat period in milliseconds (0 = off).
     pub heartbeat_ms: u32,
-}
-
-/// A message the family multicasts.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Event {
-    /// A key was set (group 1).
-    KvSet {
-        key: Vec<u8>,
-        value: Vec<u8>,
-        portid: u32,
-        seq: u32,
-    },
-    /// A key was deleted (group 1).
-    KvDel { key: Vec<u8>, portid: u32, seq: u32 },
-    /// A user published a payload (groups 3-32).
-    Publish {
-        group: u32,
-        payload: Vec<u8>,
-        portid: u32,
-        uid: u32,
-        timestamp_ns: u64,
-    },
-    /// The kernel's heartbeat (group 2).
-    Heartbeat { counter: u64, timestamp_ns: u64 },
-    /// Anything else, kept as received.
-    Other(Message),
-}
-
-/// The attributes of one message from the kernel, checked: the TLVs must walk cleanly,
-/// no type may repeat, and every accessor names the attribute and the message when the
-/// attribute is missing or has the wrong size. Unknown types are skipped (a newer module
-/// may add some).
-struct Attrs<'a> {
-    what: &'static str,
-    found: [Option<Attr<'a>>; attr::MAX as usize + 1],
-}
-
-fn attr_name(ty: u16) -> &'static str {
-    attr::ALL
-        .iter()
-        .find(|(_, t)| *t == ty)
-        .map_or("unknown", |(n, _)| *n)
-}
-
-fn bad(what: &str, text: String) -> Error {
-    Error::Protocol(format!("{what}: {text}"))
-}
-
-impl<'a> Attrs<'a> {
-    fn parse(what: &'static str, payload: &'a [u8]) -> Result<Self, Error> {
-        let mut found = [None; attr::MAX as usize + 1];
-        let mut it = AttrIter::new(payload);
-        for a in it.by_ref() {
-            if let Some(slot) = found.get_mut(usize::from(a.ty)) {
-                if a.ty != 0 && slot.replace(a).is_some() {
-                    return Err(bad(
-                        what,
-                        format!("duplicate {} attribute", attr_name(a.ty)),
-                    ));
-                }
-            }
-        }
-        if let Some(at) = it.malformed() {
-            return Err(bad(
-                what,
-                format!("malformed attribute at payload offset {at}"),
-            ));
-        }
-        Ok(Self { what, found })
-    }
-
-    fn get(&self, ty: u16) -> Option<Attr<'a>> {
-        self.found.get(usize::from(ty)).copied().flatten()
-    }
-
-    fn need(&self, ty: u16) -> Result<Attr<'a>, Error> {
-        self.get(ty)
-            .ok_or_else(|| bad(self.what, format!("no {} attribute", attr_name(ty))))
-    }
-
-    fn malformed(&self, a: &Attr<'_>, want: &str) -> Error {
-        bad(
-            self.what,
-            format!(
-                "malformed {} attribute ({} bytes, want {want})",
-                attr_name(a.ty),
-                a.payload.len()
-            ),
-        )
-    }
-
-    fn u32(&self, ty: u16) -> Result<u32, Error> {
-        let a = self.need(ty)?;
-        a.u32().ok_or_else(|| self.malformed(&a, "a 4-byte u32"))
-    }
-
-    fn u64(&self, ty: u16) -> Result<u64, Error> {
-        let a = self.need(ty)?;
-        a.u64().ok_or_else(|| self.malformed(&a, "an 8-byte u64"))
-    }
-
-    fn bytes(&self, ty: u16) -> Result<Vec<u8>, Error> {
-        Ok(self.need(ty)?.payload.to_vec())
-    }
-
-    fn string(&self, ty: u16) -> Result<Vec<u8>, Error> {
-        let a = self.need(ty)?;
-        a.cstr()
-            .map(<[u8]>::to_vec)
-            .ok_or_else(|| self.malformed(&a, "a NUL-terminated string"))
-    }
-}
-
-fn msg_name(ty: u16) -> &'static str {
-    msg::name(ty).unwrap_or("message")
-}
-
-impl Event {
-    /// Decodes a received multicast message. A message of a known event type with a
-    /// missing or malformed attribute is an error naming the attribute; a message of
-    /// another type is [`Event::Other`].
-    pub fn parse(m: &Message) -> Result<Event, Error> {
-        Self::decode(&m.hdr, &m.payload)
-    }
-
-    pub(crate) fn decode(hdr: &NlMsgHdr, payload: &[u8]) -> Result<Event, Error> {
-        let what = match hdr.ty {
-            msg::KV_SET => "kv-set event",
-            msg::KV_DEL => "kv-del event",
-            msg::PUBLISH => "publish event",
-            msg::HEARTBEAT => "heartbeat event",
-            _ => {
-                return Ok(Event::Other(Message {
-                    hdr: *hdr,
-                    payload: payload.to_vec(),
-                }))
-            }
-        };
-        let a = Attrs::parse(what, payload)?;
-        Ok(match hdr.ty {
-            msg::KV_SET => Event::KvSet {
-                key: a.string(attr::KEY)?,
-                value: a.bytes(attr::VALUE)?,
-                portid: a.u32(attr::PORTID)?,
-                seq: a.u32(attr::SEQ)?,
-            },
-            msg::KV_DEL => Event::KvDel {
-                key: a.string(attr::KEY)?,
-                portid: a.u32(attr::PORTID)?,
-                seq: a.u32(attr::SEQ)?,
-            },
-            msg::PUBLISH => Event::Publish {
-                group: a.u32(attr::GROUP)?,
-                payload: a.bytes(attr::PAYLOAD)?,
-                portid: a.u32(attr::PORTID)?,
-                uid: a.u32(attr::UID)?,
-                timestamp_ns: a.u64(attr::TIMESTAMP_NS)?,
-            },
-            _ => Event::Heartbeat {
-                counter: a.u64(attr::COUNTER)?,
-                timestamp_ns: a.u64(attr::TIMESTAMP_NS)?,
-            },
-        })
-    }
 }
 
 /// The one data answer a request expects before its ACK, of type `ty`.

@@ -67,12 +67,19 @@
 //! ([`Socket::collect_each`]) or a datagram at a time ([`Socket::recv_datagram`], which
 //! reads the socket directly and bypasses the queue).
 
+// Layers, bottom up: error, message, sys; attrs, event; socket; family (typed requests).
+// No module imports one above it (scripts/import-layers checks that).
+mod attrs;
 mod error;
+mod event;
 mod family;
+mod message;
 mod socket;
 mod sys;
 
 pub use error::Error;
-pub use family::{Dump, Event, SetMode, Stats};
+pub use event::Event;
+pub use family::{Dump, SetMode, Stats};
+pub use message::Message;
 pub use nlfam_proto as proto;
-pub use socket::{Datagram, Incoming, Message, Socket};
+pub use socket::{Datagram, Incoming, Socket};

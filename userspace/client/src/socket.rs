@@ -2,7 +2,8 @@
 //! answers to the request they answer, everything else to the socket's queue.
 
 use crate::error::Error;
-use crate::family::Event;
+use crate::event::Event;
+use crate::message::Message;
 use crate::sys::{self, Peer};
 use nlfam_proto::attr::{NoSpace, Writer};
 use nlfam_proto::wire::{
@@ -22,24 +23,6 @@ const TX_BUF: usize = 72 * 1024;
 /// the next receive reports [`Error::Overrun`], as the kernel does when the socket's own
 /// receive queue is full.
 const QUEUE_MAX_BYTES: usize = 16 << 20;
-
-/// One received netlink message, owned.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Message {
-    /// Its header.
-    pub hdr: NlMsgHdr,
-    /// Its payload (bytes after the header).
-    pub payload: Vec<u8>,
-}
-
-impl From<Msg<'_>> for Message {
-    fn from(m: Msg<'_>) -> Self {
-        Message {
-            hdr: m.hdr,
-            payload: m.payload.to_vec(),
-        }
-    }
-}
 
 /// A message [`Socket::recv`] returns.
 #[derive(Clone, Debug, PartialEq, Eq)]

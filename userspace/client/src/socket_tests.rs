@@ -4,7 +4,7 @@
 //! `MSG_TRUNC` behave as on netlink sockets.
 
 use super::*;
-use crate::family::Event;
+use crate::event::Event;
 use nlfam_proto::wire::{
     NLMSGERR_ATTR_MSG, NLMSGERR_ATTR_OFFS, NLMSG_OVERRUN, NLM_F_ACK_TLVS, NLM_F_CAPPED,
     NLM_F_DUMP_INTR, NLM_F_MULTI,

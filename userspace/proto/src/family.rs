@@ -228,9 +228,145 @@ pub const POLICY_CONFIG: Policy = only(&[(attr::PERIOD_MS, Kind::U32)]);
 /// STATS: no attributes.
 pub const POLICY_NONE: Policy = only(&[]);
 
+/// Who may send a request type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone who can open the socket.
+    Anyone,
+    /// `CAP_NET_ADMIN` over the family's network namespace, or anyone when the module was
+    /// loaded with `nonroot=1`.
+    Reader,
+    /// `CAP_NET_ADMIN` over the family's network namespace; the text is the extended
+    /// ACK's message when it is missing.
+    Admin(&'static str),
+}
+
+/// What a request carries after its header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Payload {
+    /// Bytes, taken as they are (ECHO).
+    Raw,
+    /// Attributes, validated against the policy before the handler runs.
+    Attrs(&'static Policy),
+}
+
+/// One request type of the protocol, as data: the kernel enforces all of it before the
+/// type's handler runs (genetlink's `struct genl_ops` in spirit), and `docs/protocol.md`
+/// and the YNL spec are checked against it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Op {
+    /// Its `nlmsg_type` (one of [`msg`]).
+    pub ty: u16,
+    /// Who may send it.
+    pub access: Access,
+    /// What follows the header.
+    pub payload: Payload,
+    /// Attributes a request must carry, a dump request excepted, with the extended ACK's
+    /// message when one is missing (`-EINVAL` with `NLMSGERR_ATTR_MISS_TYPE`).
+    pub required: &'static [(u16, &'static str)],
+    /// `NLM_F_DUMP` makes it a dump of the store.
+    pub dump: bool,
+    /// A successful request that is not a dump is answered with one data message before
+    /// any ACK (what `stat-tx` counts).
+    pub answers: bool,
+}
+
+const CHANGE_STORE: Access = Access::Admin("CAP_NET_ADMIN is required to change the store");
+
+/// Every request type. HEARTBEAT is not one: only the kernel sends it, and a request of
+/// that type (or of any type not listed) is refused with `EOPNOTSUPP`.
+pub const OPS: [Op; 7] = [
+    Op {
+        ty: msg::ECHO,
+        access: Access::Anyone,
+        payload: Payload::Raw,
+        required: &[],
+        dump: false,
+        answers: true,
+    },
+    Op {
+        ty: msg::KV_SET,
+        access: CHANGE_STORE,
+        payload: Payload::Attrs(&POLICY_KV_SET),
+        required: &[
+            (attr::KEY, "KEY attribute is required"),
+            (attr::VALUE, "VALUE attribute is required"),
+        ],
+        dump: false,
+        answers: false,
+    },
+    Op {
+        ty: msg::KV_GET,
+        access: Access::Reader,
+        payload: Payload::Attrs(&POLICY_KEY_ONLY),
+        required: &[(attr::KEY, "KEY attribute is required")],
+        dump: true,
+        answers: true,
+    },
+    Op {
+        ty: msg::KV_DEL,
+        access: CHANGE_STORE,
+        payload: Payload::Attrs(&POLICY_KEY_ONLY),
+        required: &[(attr::KEY, "KEY attribute is required")],
+        dump: false,
+        answers: false,
+    },
+    Op {
+        ty: msg::PUBLISH,
+        access: Access::Admin("CAP_NET_ADMIN is required to publish"),
+        payload: Payload::Attrs(&POLICY_PUBLISH),
+        required: &[
+            (attr::GROUP, "GROUP attribute is required"),
+            (attr::PAYLOAD, "PAYLOAD attribute is required"),
+        ],
+        dump: false,
+        answers: false,
+    },
+    Op {
+        ty: msg::STATS,
+        access: Access::Reader,
+        payload: Payload::Attrs(&POLICY_NONE),
+        required: &[],
+        dump: false,
+        answers: true,
+    },
+    Op {
+        ty: msg::CONFIG,
+        access: Access::Admin("CAP_NET_ADMIN is required to change the configuration"),
+        payload: Payload::Attrs(&POLICY_CONFIG),
+        required: &[(attr::PERIOD_MS, "PERIOD_MS attribute is required")],
+        dump: false,
+        answers: true,
+    },
+];
+
+/// The declaration of request type `ty`, if it is one.
+pub fn op(ty: u16) -> Option<&'static Op> {
+    static TABLE: [Op; OPS.len()] = OPS;
+    TABLE.iter().find(|o| o.ty == ty)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ops_are_unique_and_consistent_with_their_policies() {
+        for (i, o) in OPS.iter().enumerate() {
+            assert!(msg::name(o.ty).is_some(), "{:#x} has no name", o.ty);
+            assert!(OPS[..i].iter().all(|p| p.ty != o.ty), "{:#x} twice", o.ty);
+            assert_ne!(o.ty, msg::HEARTBEAT, "HEARTBEAT is kernel-only");
+            for (a, _) in o.required {
+                match o.payload {
+                    Payload::Attrs(p) => assert_ne!(p[*a as usize], Kind::Reject),
+                    Payload::Raw => panic!("{:#x}: a raw payload has no attributes", o.ty),
+                }
+            }
+        }
+        // Every message type but the kernel's own heartbeat is a request.
+        assert_eq!(OPS.len(), msg::ALL.len() - 1);
+        assert_eq!(op(msg::HEARTBEAT), None);
+    }
 
     #[test]
     fn family_range_is_the_private_range() {

@@ -60,6 +60,8 @@ impl AttrError {
 #[derive(Clone, Copy, Debug)]
 pub struct Parsed<'a, const N: usize> {
     attrs: [Option<Attr<'a>>; N],
+    /// Offset of the attributes within the message (`parse`'s `base`).
+    base: usize,
 }
 
 impl<'a, const N: usize> Parsed<'a, N> {
@@ -82,6 +84,11 @@ impl<'a, const N: usize> Parsed<'a, N> {
     /// A present binary attribute.
     pub fn bytes(&self, ty: u16) -> Option<&'a [u8]> {
         Some(self.get(ty)?.payload)
+    }
+    /// Where the attribute of type `ty` starts, from the start of the message header:
+    /// the offset an extended ACK blames.
+    pub fn offset(&self, ty: u16) -> Option<usize> {
+        Some(self.base.saturating_add(self.get(ty)?.offset))
     }
 }
 
@@ -170,7 +177,10 @@ pub fn parse<'a, const N: usize>(
     buf: &'a [u8],
     base: usize,
 ) -> Result<Parsed<'a, N>, AttrError> {
-    let mut out = Parsed { attrs: [None; N] };
+    let mut out = Parsed {
+        attrs: [None; N],
+        base,
+    };
     let mut it = AttrIter::new(buf);
     for a in it.by_ref() {
         let off = base.saturating_add(a.offset);

@@ -4,7 +4,7 @@
 
 use nlfam_proto::errno;
 use nlfam_proto::family::{
-    attr, group, limits, msg, FAMILY_DEFAULT, FAMILY_MAX, FAMILY_MIN, GROUPS,
+    attr, group, limits, msg, Access, FAMILY_DEFAULT, FAMILY_MAX, FAMILY_MIN, GROUPS, OPS,
 };
 
 fn doc() -> String {
@@ -117,5 +117,58 @@ fn errnos_named_in_the_document_exist() {
             (1..200).any(|n| errno::name(n) == Some(e)),
             "{e} unknown to the protocol crate"
         );
+    }
+}
+
+/// The table of requests (who may send each, its required attributes, dump, data answer)
+/// is the declaration `family::OPS`, row for row.
+#[test]
+fn requests_match_the_declaration() {
+    let d = doc();
+    let rows: Vec<Vec<String>> = d
+        .lines()
+        .skip_while(|l| !l.starts_with("| request | who may send it |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            l.split('|')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .collect();
+    assert_eq!(rows.len(), OPS.len(), "one row per request type");
+    for (op, cells) in OPS.iter().zip(&rows) {
+        let name = msg::name(op.ty).unwrap();
+        let required: Vec<String> = op
+            .required
+            .iter()
+            .map(|(ty, _)| {
+                let (n, _) = attr::ALL.iter().find(|(_, t)| t == ty).unwrap();
+                n.to_uppercase()
+            })
+            .collect();
+        let mut required = if required.is_empty() {
+            "—".to_string()
+        } else {
+            required.join(", ")
+        };
+        if op.dump && required != "—" {
+            required.push_str(" (none in a dump)");
+        }
+        let want = [
+            format!("`{name}`"),
+            match op.access {
+                Access::Anyone => "anyone",
+                Access::Reader => "reader",
+                Access::Admin(_) => "admin",
+            }
+            .to_string(),
+            required,
+            if op.dump { "dumps the store" } else { "—" }.to_string(),
+            if op.answers { "yes" } else { "no" }.to_string(),
+        ];
+        assert_eq!(cells[..], want[..], "docs/protocol.md's row for {name}");
     }
 }

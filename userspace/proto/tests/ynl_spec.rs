@@ -1,23 +1,60 @@
 //! `spec/nlfam.yaml`, the protocol as a YNL `netlink-raw` spec, is generated from this
-//! crate's constants: this test renders it and fails when the committed file differs.
+//! crate's declaration of the protocol: the operations and their request attributes from
+//! `family::OPS`, the attributes' types and `checks` from the request policies the kernel
+//! enforces. This test renders it and fails when the committed file differs.
 //! Regenerate with `NLFAM_BLESS=1 cargo test -p nlfam-proto --test ynl_spec`.
 
-use nlfam_proto::family::{attr, group, msg, FAMILY_DEFAULT, GROUPS};
+use nlfam_proto::family::{attr, group, msg, Payload, FAMILY_DEFAULT, GROUPS, OPS};
+use nlfam_proto::policy::Kind;
 use std::fmt::Write;
 
-fn attr_type(ty: u16) -> &'static str {
-    match ty {
-        attr::KEY => "string",
-        attr::VALUE | attr::PAYLOAD | attr::STAT_SUBSCRIBERS => "binary",
-        attr::TIMESTAMP_NS
-        | attr::COUNTER
-        | attr::STAT_RX
-        | attr::STAT_TX
-        | attr::STAT_ERRORS
-        | attr::STAT_DROPPED
-        | attr::STAT_NOTIFICATIONS => "u64",
-        _ => "u32",
+/// How the request policies that accept attribute `ty` validate it (they agree).
+fn request_kind(ty: u16) -> Option<Kind> {
+    let mut kinds = OPS.iter().filter_map(|o| match o.payload {
+        Payload::Attrs(p) => Some(p[usize::from(ty)]).filter(|k| *k != Kind::Reject),
+        Payload::Raw => None,
+    });
+    let first = kinds.next()?;
+    assert!(
+        kinds.all(|k| k == first),
+        "policies disagree on attribute {ty}"
+    );
+    Some(first)
+}
+
+/// The YNL type and `checks` of attribute `ty`: from the request policies for the
+/// attributes requests carry, by type for those only answers and events carry.
+fn attr_type(ty: u16) -> (&'static str, Vec<(&'static str, usize)>) {
+    match request_kind(ty) {
+        Some(Kind::String { max }) => ("string", vec![("max-len", max)]),
+        Some(Kind::Binary { min, max }) => {
+            let mut checks = vec![("max-len", max)];
+            if min > 0 {
+                checks.insert(0, ("min-len", min));
+            }
+            ("binary", checks)
+        }
+        Some(Kind::U8) => ("u8", vec![]),
+        Some(Kind::U16) => ("u16", vec![]),
+        Some(Kind::U32) => ("u32", vec![]),
+        Some(Kind::U64) => ("u64", vec![]),
+        Some(k) => panic!("attribute {ty}: no YNL rendering for {k:?}"),
+        None => match ty {
+            attr::STAT_SUBSCRIBERS => ("nest", vec![]),
+            attr::TIMESTAMP_NS
+            | attr::COUNTER
+            | attr::STAT_RX
+            | attr::STAT_TX
+            | attr::STAT_ERRORS
+            | attr::STAT_DROPPED
+            | attr::STAT_NOTIFICATIONS => ("u64", vec![]),
+            _ => ("u32", vec![]),
+        },
     }
+}
+
+fn attr_name(ty: u16) -> &'static str {
+    attr::ALL.iter().find(|(_, t)| *t == ty).unwrap().0
 }
 
 fn list(out: &mut String, indent: &str, names: &[&str]) {
@@ -78,6 +115,46 @@ fn event(out: &mut String, name: &str, doc: &str, value: u16, attrs: &[&str], mc
     writeln!(out, "      mcgrp: {mcgrp}").unwrap();
 }
 
+/// Each operation's doc and its data answer (type and attributes), if it has one.
+fn answer(ty: u16) -> (&'static str, Option<(u16, &'static [u16])>) {
+    use attr::*;
+    match ty {
+        msg::ECHO => (
+            "Echo: the payload (any bytes) comes back verbatim.",
+            Some((msg::ECHO, &[KEY, VALUE])),
+        ),
+        msg::KV_SET => ("Store a key/value pair (create/excl/replace flags).", None),
+        msg::KV_GET => (
+            "Look up a key, or dump the store.",
+            Some((msg::KV_SET, &[KEY, VALUE])),
+        ),
+        msg::KV_DEL => ("Delete a key.", None),
+        msg::PUBLISH => ("Publish a payload to a group (3-32).", None),
+        msg::STATS => (
+            "Read the family's counters.",
+            Some((
+                msg::STATS,
+                &[
+                    FAMILY,
+                    STAT_RX,
+                    STAT_TX,
+                    STAT_ERRORS,
+                    STAT_DROPPED,
+                    STAT_NOTIFICATIONS,
+                    PERIOD_MS,
+                    STAT_ENTRIES,
+                    STAT_SUBSCRIBERS,
+                ],
+            )),
+        ),
+        msg::CONFIG => (
+            "Set the heartbeat period (0 = off).",
+            Some((msg::CONFIG, &[PERIOD_MS, COUNTER])),
+        ),
+        _ => panic!("{ty:#x} is not a request type"),
+    }
+}
+
 fn render() -> String {
     let mut o = String::new();
     o.push_str("# SPDX-License-Identifier: GPL-2.0\n# Generated from userspace/proto by its ynl_spec test: do not edit by hand.\n\n");
@@ -89,82 +166,56 @@ fn render() -> String {
     o.push_str("doc: >-\n  nlfam's custom netlink family: echo, a key-value store with dumps and change\n  notifications, publish/subscribe and a kernel heartbeat. The module can serve\n  any family number from 23 to 31; edit protonum for another one.\n\n");
     o.push_str("attribute-sets:\n  -\n    name: nlfam-attrs\n    attributes:\n");
     for (name, ty) in attr::ALL {
+        let (t, checks) = attr_type(ty);
         writeln!(
             o,
-            "      -\n        name: {name}\n        type: {}\n        value: {ty}",
-            attr_type(ty)
+            "      -\n        name: {name}\n        type: {t}\n        value: {ty}"
+        )
+        .unwrap();
+        if t == "nest" {
+            writeln!(o, "        nested-attributes: nlfam-subscribers").unwrap();
+        }
+        if !checks.is_empty() {
+            writeln!(o, "        checks:").unwrap();
+            for (check, v) in checks {
+                writeln!(o, "          {check}: {v}").unwrap();
+            }
+        }
+    }
+    // STAT_SUBSCRIBERS: one u32 per group with subscribers, typed by the group number.
+    o.push_str("  -\n    name: nlfam-subscribers\n    attributes:\n");
+    for g in 1..=GROUPS {
+        writeln!(
+            o,
+            "      -\n        name: group-{g}\n        type: u32\n        value: {g}"
         )
         .unwrap();
     }
     o.push_str("\noperations:\n  enum-model: directional\n  list:\n");
-    let kv = &["key", "value"][..];
-    op(
-        &mut o,
-        "echo",
-        "Echo: the payload comes back verbatim.",
-        Some((msg::ECHO, kv)),
-        Some((msg::ECHO, kv)),
-        false,
-    );
-    op(
-        &mut o,
-        "kv-set",
-        "Store a key/value pair (create/excl/replace flags).",
-        Some((msg::KV_SET, kv)),
-        None,
-        false,
-    );
-    op(
-        &mut o,
-        "kv-get",
-        "Look up a key, or dump the store.",
-        Some((msg::KV_GET, &["key"])),
-        Some((msg::KV_SET, kv)),
-        true,
-    );
-    op(
-        &mut o,
-        "kv-del",
-        "Delete a key.",
-        Some((msg::KV_DEL, &["key"])),
-        None,
-        false,
-    );
-    op(
-        &mut o,
-        "publish",
-        "Publish a payload to a group (3-32).",
-        Some((msg::PUBLISH, &["group", "payload"])),
-        None,
-        false,
-    );
-    let stats = &[
-        "family",
-        "stat-rx",
-        "stat-tx",
-        "stat-errors",
-        "stat-dropped",
-        "stat-notifications",
-        "period-ms",
-        "stat-entries",
-        "stat-subscribers",
-    ][..];
-    op(
-        &mut o,
-        "stats",
-        "Read the family's counters.",
-        Some((msg::STATS, &[])),
-        Some((msg::STATS, stats)),
-        false,
-    );
-    op(
-        &mut o,
-        "config",
-        "Set the heartbeat period (0 = off).",
-        Some((msg::CONFIG, &["period-ms"])),
-        Some((msg::CONFIG, &["period-ms", "counter"])),
-        false,
-    );
+    for o_ in OPS {
+        let name = msg::name(o_.ty).unwrap();
+        let request: Vec<&str> = match o_.payload {
+            Payload::Attrs(p) => attr::ALL
+                .iter()
+                .filter(|(_, t)| p[usize::from(*t)] != Kind::Reject)
+                .map(|(n, _)| *n)
+                .collect(),
+            // Raw bytes, returned verbatim: what YNL sends is attributes, so those come
+            // back.
+            Payload::Raw => vec!["key", "value"],
+        };
+        let (doc, reply) = answer(o_.ty);
+        let reply =
+            reply.map(|(ty, attrs)| (ty, attrs.iter().map(|t| attr_name(*t)).collect::<Vec<_>>()));
+        op(
+            &mut o,
+            name,
+            doc,
+            Some((o_.ty, &request)),
+            reply.as_ref().map(|(ty, a)| (*ty, &a[..])),
+            o_.dump,
+        );
+    }
     event(
         &mut o,
         "kv-set-ntf",

@@ -222,9 +222,10 @@ pub fn memory_max(family: u32, n: usize, size: usize) -> Check {
     ensure(st.entries as usize == i, || {
         format!("{} entries counted after {i} successful SETs", st.entries)
     })?;
-    ensure(s.get(&key(i - 1)).map_err(|e| e.to_string())? == value, || {
-        "the last stored value changed".into()
-    })?;
+    ensure(
+        s.get(&key(i - 1)).map_err(|e| e.to_string())? == value,
+        || "the last stored value changed".into(),
+    )?;
     eprintln!("# memory.max: {i} values of {size} B stored, the next refused: ENOMEM '{text}'");
     Ok(())
 }

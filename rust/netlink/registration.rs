@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! [`Registration`]: a family's kernel socket in one network namespace, created with the
+//! [`input`](super::input) callback over a [`Handler`] and released on drop.
+
+use super::handler::Handler;
+use super::input::input_trampoline;
+use super::net::Net;
+use super::socket::SocketRef;
+use super::table::unit_registered;
+use crate::compat::local;
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicPtr, Ordering};
+use kernel::bindings;
+use kernel::error::{
+    code::{EBUSY, ENOMEM},
+    Result,
+};
+use kernel::sync::Arc;
+
+/// A kernel socket for one family in one namespace, with its handler state `T`.
+///
+/// # Invariants
+///
+/// `sk` is a kernel netlink socket created by `__netlink_kernel_create` and not yet
+/// released; its `sk_user_data` is null or points to `*state`, which outlives the socket.
+pub(crate) struct Registration<T: Handler> {
+    sk: NonNull<bindings::sock>,
+    state: Arc<T>,
+}
+
+// SAFETY: The socket pointer is only used for thread-safe netlink calls; `T` is
+// `Send + Sync` (required by `Handler`).
+unsafe impl<T: Handler> Send for Registration<T> {}
+// SAFETY: As above: sending through the socket is thread-safe.
+unsafe impl<T: Handler> Sync for Registration<T> {}
+
+impl<T: Handler> Registration<T> {
+    /// Creates the kernel socket for `unit` in `net` with `groups` multicast groups.
+    /// Fails with `EBUSY` when the unit is taken, `ENOMEM` otherwise (the C API returns
+    /// NULL for both; a unit registered before the call tells them apart).
+    pub(crate) fn new(
+        net: Net<'_>,
+        unit: u32,
+        groups: u32,
+        flags: u32,
+        state: Arc<T>,
+    ) -> Result<Self> {
+        let mut cfg = bindings::netlink_kernel_cfg {
+            groups,
+            flags,
+            input: Some(input_trampoline::<T>),
+            ..Default::default()
+        };
+        let taken_before = net.is_init() && unit_registered(unit as usize);
+        let unit = core::ffi::c_int::try_from(unit).map_err(|_| kernel::error::code::EINVAL)?;
+        // SAFETY: `net` is alive (invariant of `Net`); `cfg` is valid for the call (the C
+        // code copies what it keeps); the module pointer is our own `struct module`, which
+        // the core uses to pin us while user sockets of the family exist.
+        let sk = unsafe {
+            bindings::__netlink_kernel_create(
+                net.as_ptr(),
+                unit,
+                crate::compat::param::__this_module.get(),
+                &mut cfg,
+            )
+        };
+        let sk = NonNull::new(sk).ok_or(if taken_before { EBUSY } else { ENOMEM })?;
+        let data: *const T = &*state;
+        // What C's `rcu_assign_sk_user_data()` does (a macro, not callable from Rust): a
+        // release store, so a reader that sees the pointer also sees `*state`.
+        // SAFETY: `sk` is a live socket we just created, and `sk_user_data` is a
+        // pointer-sized, aligned field. The input callback may already run on another CPU:
+        // it reads the field with an acquire load and handles null.
+        unsafe { AtomicPtr::from_ptr(&raw mut (*sk.as_ptr().cast::<local::sock>()).sk_user_data) }
+            .store(data.cast_mut().cast(), Ordering::Release);
+        // INVARIANT: `sk` is live and `sk_user_data` points to `*state`, kept by `self`.
+        let reg = Self { sk, state };
+        if let Some(p) = reg.state.periodic() {
+            // SAFETY: `drop` stops the sender before it releases the socket, and `state`
+            // (which owns the sender) outlives `reg`.
+            unsafe { p.attach(reg.socket()) };
+        }
+        reg.state.attached(reg.socket());
+        Ok(reg)
+    }
+
+    /// The handler state.
+    pub(crate) fn state(&self) -> &Arc<T> {
+        &self.state
+    }
+
+    /// A handle for sending through this socket.
+    pub(crate) fn socket(&self) -> SocketRef<'_> {
+        // SAFETY: `sk` is live while `self` is (type invariant), and the handle borrows
+        // `self`.
+        unsafe { SocketRef::from_non_null(self.sk) }
+    }
+}
+
+impl<T: Handler> Drop for Registration<T> {
+    fn drop(&mut self) {
+        // Event sources that send through the socket stop first.
+        self.state.shutdown();
+        if let Some(p) = self.state.periodic() {
+            p.stop();
+        }
+        // SAFETY: `sk` is live (type invariant) and released exactly once, here. After
+        // release no input callback can start: for module unload, user sockets pin the
+        // module so none exist; for a namespace, its user sockets are gone before its exit
+        // runs. `state` is dropped only after this returns.
+        unsafe { bindings::netlink_kernel_release(self.sk.as_ptr()) };
+    }
+}

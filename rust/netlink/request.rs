@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! [`Request`]: one request message of an input datagram, as a [`Handler`] sees it: its
+//! header and payload, who sent it, and the ways to answer it (a reply in the datagram's
+//! batch of answers, a multicast, a dump).
+//!
+//! [`Handler`]: super::Handler
+
+use super::dump::{self, Dumper};
+use super::error::errno::EMSGSIZE;
+use super::error::{err, Failure};
+use super::membership::{subscribers, MAX_GROUPS};
+use super::reply::Replies;
+use super::skb::{Gfp, InSkb, SkBuff};
+use super::socket::SocketRef;
+use crate::proto::attr::{NoSpace, Writer};
+use crate::proto::wire::{align, Msg, NlMsgHdr, NLMSG_HDRLEN};
+use core::cell::Cell;
+use kernel::bindings;
+use kernel::error::Result;
+use kernel::sync::ArcBorrow;
+
+/// One request message, borrowed from the input skb.
+///
+/// # Invariants
+///
+/// `skb` is the input skb of the callback running now on `sock`; `nlh` is null or points
+/// to this message's header inside it.
+pub(crate) struct Request<'a> {
+    skb: &'a InSkb,
+    sock: SocketRef<'a>,
+    hdr: NlMsgHdr,
+    payload: &'a [u8],
+    /// The message's header inside the input skb.
+    nlh: *const u8,
+    /// Where answers to this datagram accumulate.
+    replies: &'a Replies<'a>,
+    /// Expected size of the answers after this request's.
+    rest: usize,
+    /// Subscriber counts, taken at most once per datagram (see [`Request::subscribers`]).
+    subscribers: &'a Cell<Option<[u32; MAX_GROUPS]>>,
+}
+
+/// What the input path knows of one datagram, shared by its requests.
+pub(super) struct Datagram<'a> {
+    /// The input skb of the callback running now.
+    pub(super) skb: &'a InSkb,
+    /// The kernel socket it was sent to.
+    pub(super) sock: SocketRef<'a>,
+    /// Where answers to it accumulate.
+    pub(super) replies: &'a Replies<'a>,
+    /// Subscriber counts, taken at most once per datagram.
+    pub(super) subscribers: &'a Cell<Option<[u32; MAX_GROUPS]>>,
+}
+
+impl<'a> Request<'a> {
+    /// The message `msg` of `dgram`; `rest` bytes of answers are expected after this
+    /// one's.
+    pub(super) fn new(dgram: &Datagram<'a>, msg: &Msg<'a>, rest: usize) -> Self {
+        let nlh = dgram
+            .skb
+            .data()
+            .get(msg.offset..)
+            .map_or(core::ptr::null(), |m| m.as_ptr());
+        // INVARIANT: `nlh` is null or inside the input skb, which `dgram` borrows.
+        Self {
+            skb: dgram.skb,
+            sock: dgram.sock,
+            hdr: msg.hdr,
+            payload: msg.payload,
+            nlh,
+            replies: dgram.replies,
+            rest,
+            subscribers: dgram.subscribers,
+        }
+    }
+
+    /// The request's header.
+    pub(crate) fn hdr(&self) -> &NlMsgHdr {
+        &self.hdr
+    }
+
+    /// The bytes after the header (`nlmsg_len - NLMSG_HDRLEN`).
+    pub(crate) fn payload(&self) -> &'a [u8] {
+        self.payload
+    }
+
+    /// Port id of the sending socket (from `NETLINK_CB`, not from the header).
+    pub(crate) fn portid(&self) -> u32 {
+        self.skb.portid()
+    }
+
+    /// Uid of the sender.
+    pub(crate) fn uid(&self) -> u32 {
+        self.skb.uid()
+    }
+
+    /// Whether the sender has `CAP_NET_ADMIN` in the user namespace owning the family's
+    /// network namespace (`netlink_net_capable`).
+    pub(crate) fn net_admin(&self) -> bool {
+        self.skb.net_capable(bindings::CAP_NET_ADMIN)
+    }
+
+    /// Whether any socket subscribes to `group` (1-based).
+    pub(crate) fn has_listeners(&self, group: u32) -> bool {
+        self.sock.has_listeners(group)
+    }
+
+    /// The number of sockets subscribing to each of groups 1..=32 in the family's
+    /// namespace. Counting walks every subscribed socket of the protocol with interrupts
+    /// off (see `membership.rs`), so it is done at most once per datagram: however many
+    /// requests one `sendmsg` carries, they share one count.
+    pub(crate) fn subscribers(&self) -> [u32; MAX_GROUPS] {
+        if let Some(counts) = self.subscribers.get() {
+            return counts;
+        }
+        let counts = subscribers(self.sock);
+        self.subscribers.set(Some(counts));
+        counts
+    }
+
+    /// Multicasts `skb` to `group` (see [`SocketRef::broadcast`]), after the answers so
+    /// far: a requester that also subscribes sees them in the order they happened.
+    pub(crate) fn broadcast(&self, skb: SkBuff, group: u32) -> Result {
+        self.replies.flush();
+        self.sock.broadcast(skb, group, Gfp::Kernel)
+    }
+
+    /// Starts a dump answered by `dumper` (see [`dump::start`]), after the answers so
+    /// far. Every skb the core allocates for it holds at least `min_alloc` bytes, so one
+    /// entry of that size always fits.
+    pub(crate) fn start_dump<D: Dumper>(
+        &self,
+        dumper: ArcBorrow<'_, D>,
+        min_alloc: u32,
+    ) -> Result<(), Failure> {
+        if self.nlh.is_null() {
+            return Err(kernel::error::code::EINVAL.into());
+        }
+        self.replies.flush();
+        // SAFETY: `skb` is the input skb of the callback running now on `sock`, and
+        // `nlh` (not null) is this message's header inside it (type invariants).
+        unsafe {
+            dump::start(
+                self.sock,
+                self.skb.as_ptr(),
+                self.nlh.cast_mut().cast(),
+                dumper,
+                min_alloc,
+            )
+        }
+    }
+
+    /// Answers the requester with one message of type `ty` and the request's sequence
+    /// number; `size` bounds its payload and `f` writes it. The message may share an skb
+    /// with the other answers to the same datagram (see [`Replies`]).
+    pub(crate) fn reply(
+        &self,
+        ty: u16,
+        flags: u16,
+        size: usize,
+        f: impl FnOnce(&mut Writer<'_>) -> Result<(), NoSpace>,
+    ) -> Result<(), Failure> {
+        // Header plus payload, padded: what the writer reserves.
+        let total = align(
+            size.checked_add(NLMSG_HDRLEN)
+                .ok_or_else(|| err(EMSGSIZE))?,
+        );
+        self.replies.append(total, self.rest, |w| {
+            let m = w.begin_msg(ty, flags, self.hdr.seq, 0)?;
+            f(w)?;
+            w.end_msg(m)
+        })
+    }
+}
