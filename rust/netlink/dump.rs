@@ -35,9 +35,16 @@ pub(crate) trait Dumper: Send + Sync + Sized + 'static {
 }
 
 /// Where a [`Dumper`] writes one skb's worth of entries.
+///
+/// It borrows only the two fields of the core's `netlink_callback` it updates (the
+/// generations for `NLM_F_DUMP_INTR`), never the whole structure: the dump's cursor lives
+/// in the same structure's scratch space and is borrowed by the dumper at the same time.
 pub(crate) struct DumpSink<'a> {
     skb: NonNull<bindings::sk_buff>,
-    cb: &'a mut bindings::netlink_callback,
+    /// `cb->seq`: the generation of the table as last seen.
+    generation: &'a mut core::ffi::c_uint,
+    /// `cb->prev_seq`: the generation when the previous entry was written.
+    prev_generation: &'a mut core::ffi::c_uint,
     portid: u32,
     seq: u32,
     written: usize,
@@ -49,7 +56,7 @@ impl DumpSink<'_> {
     /// `NLM_F_DUMP_INTR`, as the kernel's `nl_dump_check_consistent` does. Non-zero: the
     /// core reads a zero `prev_seq` as "not tracked".
     pub(crate) fn set_generation(&mut self, generation: NonZeroU32) {
-        self.cb.seq = generation.get();
+        *self.generation = generation.get();
     }
 
     /// Appends one multipart message of type `ty`; `Err(NoSpace)` when the skb is full
@@ -61,7 +68,7 @@ impl DumpSink<'_> {
         f: impl FnOnce(&mut Writer<'_>) -> Result<(), NoSpace>,
     ) -> Result<(), NoSpace> {
         let mut flags = NLM_F_MULTI;
-        if self.cb.prev_seq != 0 && self.cb.seq != self.cb.prev_seq {
+        if *self.prev_generation != 0 && *self.generation != *self.prev_generation {
             flags |= NLM_F_DUMP_INTR;
         }
         let (portid, seq) = (self.portid, self.seq);
@@ -72,7 +79,7 @@ impl DumpSink<'_> {
             f(w)?;
             w.end_msg(m)
         })?;
-        self.cb.prev_seq = self.cb.seq;
+        *self.prev_generation = *self.generation;
         self.written += 1;
         Ok(())
     }
@@ -132,11 +139,15 @@ const fn assert_cursor_fits<D: Dumper>() {
 
 const CTX_SIZE: usize = size_of::<bindings::netlink_callback__bindgen_ty_1>();
 
-fn cursor_ptr<D: Dumper>(cb: &mut bindings::netlink_callback) -> *mut D::Cursor {
+fn cursor_ptr<D: Dumper>(cb: *mut bindings::netlink_callback) -> *mut D::Cursor {
     // `args` and `ctx` overlay the same scratch bytes, which the core never touches after
-    // starting the dump; `assert_cursor_fits` (checked in `start`) guarantees room
-    // and alignment for a cursor.
-    (&raw mut cb.__bindgen_anon_1).cast::<D::Cursor>()
+    // starting the dump; `assert_cursor_fits` (checked in `start`) guarantees room and
+    // alignment for a cursor. Only the address is computed: no reference is made.
+    cb.wrapping_byte_add(core::mem::offset_of!(
+        bindings::netlink_callback,
+        __bindgen_anon_1
+    ))
+    .cast::<D::Cursor>()
 }
 
 /// The `start` callback of a dump [`start`]ed: the core has accepted the dump and
@@ -170,25 +181,33 @@ unsafe extern "C" fn dump_trampoline<D: Dumper>(
     skb: *mut bindings::sk_buff,
     cb: *mut bindings::netlink_callback,
 ) -> c_int {
-    // SAFETY: The core passes a valid callback structure, exclusively ours during the call.
-    let cb = unsafe { &mut *cb };
-    // SAFETY: `start` stored an `Arc<D>` in `data`; it is released only in `done`.
-    let dumper = unsafe { <Arc<D> as ForeignOwnable>::borrow(cb.data) };
+    // The callback structure is used through raw places only, so the borrows below
+    // (the cursor in the scratch space, the two generations) are of disjoint fields.
+    // SAFETY: The core passes a valid callback structure, exclusively ours during the call;
+    // `start` stored an `Arc<D>` in `data`, released only in `done`.
+    let dumper = unsafe { <Arc<D> as ForeignOwnable>::borrow((*cb).data) };
     // SAFETY: `start` put a cursor there; it is dropped only in `done`, and nothing else
     // uses it while this callback runs (the core serialises a dump's callbacks).
     let cursor = unsafe { &mut *cursor_ptr::<D>(cb) };
     // SAFETY: `cb->skb` is the request skb the core keeps referenced during the dump; its
     // control block holds the requester's `netlink_skb_parms`; `cb->nlh` points into it.
     let (portid, seq) = unsafe {
-        let parms = (*cb.skb).cb.as_ptr().cast::<bindings::netlink_skb_parms>();
-        ((*parms).portid, (*cb.nlh).nlmsg_seq)
+        let parms = (*(*cb).skb)
+            .cb
+            .as_ptr()
+            .cast::<bindings::netlink_skb_parms>();
+        ((*parms).portid, (*(*cb).nlh).nlmsg_seq)
     };
     let Some(skb) = NonNull::new(skb) else {
         return EINVAL.to_errno();
     };
+    // SAFETY: `cb` is valid and ours (above); `seq` and `prev_seq` are not part of the
+    // scratch space the cursor occupies.
+    let (generation, prev_generation) = unsafe { (&mut (*cb).seq, &mut (*cb).prev_seq) };
     let mut sink = DumpSink {
         skb,
-        cb,
+        generation,
+        prev_generation,
         portid,
         seq,
         written: 0,

@@ -28,7 +28,7 @@ use kernel::sync::ArcBorrow;
 ///
 /// Called by the netlink core only, with a valid skb sent to a socket created by
 /// `Registration::<T>::new`.
-pub(crate) unsafe extern "C" fn input_trampoline<T: Handler>(skb: *mut bindings::sk_buff) {
+pub(super) unsafe extern "C" fn input_trampoline<T: Handler>(skb: *mut bindings::sk_buff) {
     // SAFETY: The core passes a valid skb that stays alive during this callback.
     let Some(skb) = (unsafe { InSkb::from_raw(skb) }) else {
         return;
@@ -39,7 +39,8 @@ pub(crate) unsafe extern "C" fn input_trampoline<T: Handler>(skb: *mut bindings:
     };
     // SAFETY: The socket was created by `Registration::<T>::new` (our precondition).
     let handler = unsafe { sock.state::<T>() };
-    receive(&skb, sock, handler);
+    // SAFETY: `skb` is this callback's argument and `sock` the socket it was sent to.
+    unsafe { receive(&skb, sock, handler) };
 }
 
 /// Size of an ACK without extended ACK attributes: header, errno, the request's header.
@@ -56,16 +57,17 @@ fn answer_space(hdr: &NlMsgHdr) -> (usize, usize) {
     (align(hdr.len as usize), ack)
 }
 
-fn receive<T: Handler>(skb: &InSkb, sock: SocketRef<'_>, handler: Option<ArcBorrow<'_, T>>) {
+/// Walks the datagram in `skb`, handing each request to `handler`.
+///
+/// # Safety
+///
+/// `skb` must be the argument of the input callback running now on `sock`.
+unsafe fn receive<T: Handler>(skb: &InSkb, sock: SocketRef<'_>, handler: Option<ArcBorrow<'_, T>>) {
     let data = skb.data();
     let replies = Replies::new(sock, skb.portid());
     let subscribers = Cell::new(None);
-    let dgram = Datagram {
-        skb,
-        sock,
-        replies: &replies,
-        subscribers: &subscribers,
-    };
+    // SAFETY: Our own precondition.
+    let dgram = unsafe { Datagram::new(skb, sock, &replies, &subscribers) };
     // Expected answers to the requests not handled yet (headers only: a cheap walk).
     let mut later = MsgIter::new(data)
         .map(|m| answer_space(&m.hdr))

@@ -16,6 +16,8 @@ use kernel::bindings;
 pub(crate) struct Net<'a>(NonNull<bindings::net>, PhantomData<&'a bindings::net>);
 
 impl<'a> Net<'a> {
+    /// The namespace `net`, if not null.
+    ///
     /// # Safety
     ///
     /// `net` must be null or a namespace that stays alive for `'a`.

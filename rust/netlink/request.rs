@@ -9,7 +9,7 @@
 use super::dump::{self, Dumper};
 use super::error::errno::EMSGSIZE;
 use super::error::{err, Failure};
-use super::membership::{subscribers, MAX_GROUPS};
+use super::membership::{self, MAX_GROUPS};
 use super::reply::Replies;
 use super::skb::{Gfp, InSkb, SkBuff};
 use super::socket::SocketRef;
@@ -25,7 +25,7 @@ use kernel::sync::ArcBorrow;
 /// # Invariants
 ///
 /// `skb` is the input skb of the callback running now on `sock`; `nlh` is null or points
-/// to this message's header inside it.
+/// to a whole message (header and `nlmsg_len` bytes) inside it: this message's.
 pub(crate) struct Request<'a> {
     skb: &'a InSkb,
     sock: SocketRef<'a>,
@@ -42,27 +42,58 @@ pub(crate) struct Request<'a> {
 }
 
 /// What the input path knows of one datagram, shared by its requests.
+///
+/// # Invariants
+///
+/// `skb` is the argument of the input callback running now on `sock`.
 pub(super) struct Datagram<'a> {
-    /// The input skb of the callback running now.
-    pub(super) skb: &'a InSkb,
-    /// The kernel socket it was sent to.
-    pub(super) sock: SocketRef<'a>,
+    skb: &'a InSkb,
+    sock: SocketRef<'a>,
     /// Where answers to it accumulate.
-    pub(super) replies: &'a Replies<'a>,
+    replies: &'a Replies<'a>,
     /// Subscriber counts, taken at most once per datagram.
-    pub(super) subscribers: &'a Cell<Option<[u32; MAX_GROUPS]>>,
+    subscribers: &'a Cell<Option<[u32; MAX_GROUPS]>>,
+}
+
+impl<'a> Datagram<'a> {
+    /// # Safety
+    ///
+    /// `skb` must be the argument of the input callback running now on `sock`.
+    pub(super) unsafe fn new(
+        skb: &'a InSkb,
+        sock: SocketRef<'a>,
+        replies: &'a Replies<'a>,
+        subscribers: &'a Cell<Option<[u32; MAX_GROUPS]>>,
+    ) -> Self {
+        // INVARIANT: guaranteed by the caller.
+        Self {
+            skb,
+            sock,
+            replies,
+            subscribers,
+        }
+    }
 }
 
 impl<'a> Request<'a> {
     /// The message `msg` of `dgram`; `rest` bytes of answers are expected after this
     /// one's.
     pub(super) fn new(dgram: &Datagram<'a>, msg: &Msg<'a>, rest: usize) -> Self {
+        // The header the netlink core is handed for a dump: a whole message inside the
+        // skb, checked here from the skb's own bytes.
         let nlh = dgram
             .skb
             .data()
             .get(msg.offset..)
+            .filter(|m| {
+                NlMsgHdr::parse(m).is_some_and(|h| {
+                    let len = h.len as usize;
+                    len >= NLMSG_HDRLEN && len <= m.len()
+                })
+            })
             .map_or(core::ptr::null(), |m| m.as_ptr());
-        // INVARIANT: `nlh` is null or inside the input skb, which `dgram` borrows.
+        // INVARIANT: `dgram.skb` is the input skb of the callback running on `dgram.sock`
+        // (invariant of `Datagram`); `nlh` is null or a whole message inside it (above).
         Self {
             skb: dgram.skb,
             sock: dgram.sock,
@@ -114,7 +145,7 @@ impl<'a> Request<'a> {
         if let Some(counts) = self.subscribers.get() {
             return counts;
         }
-        let counts = subscribers(self.sock);
+        let counts = membership::subscribers(self.sock);
         self.subscribers.set(Some(counts));
         counts
     }
@@ -139,7 +170,7 @@ impl<'a> Request<'a> {
         }
         self.replies.flush();
         // SAFETY: `skb` is the input skb of the callback running now on `sock`, and
-        // `nlh` (not null) is this message's header inside it (type invariants).
+        // `nlh` (not null) a whole message inside it (type invariants).
         unsafe {
             dump::start(
                 self.sock,

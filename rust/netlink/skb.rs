@@ -11,7 +11,8 @@ use kernel::bindings;
 use kernel::error::{code::ENOMEM, Result};
 
 /// How a call that allocates may wait for memory: the `gfp_t` it passes to the kernel.
-/// (The `kernel` crate's `alloc::Flags` would do, but 6.12 keeps its raw value private.)
+/// (The `kernel` crate's `alloc::Flags` would do, but both 6.12 and 7.3 keep its raw
+/// value private to the `kernel` crate.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Gfp {
     /// Process context, which may sleep (`GFP_KERNEL`): input callbacks and dumps run in
@@ -22,6 +23,7 @@ pub(crate) enum Gfp {
 }
 
 impl Gfp {
+    /// The kernel's `gfp_t` for it.
     pub(crate) fn raw(self) -> bindings::gfp_t {
         match self {
             Gfp::Kernel => bindings::GFP_KERNEL,
@@ -101,6 +103,8 @@ pub(crate) struct SkBuffMut<'a> {
 }
 
 impl SkBuffMut<'_> {
+    /// A write view of `skb`.
+    ///
     /// # Safety
     ///
     /// `skb` must be a valid, linear skb that nothing else reads or writes while the view
@@ -171,6 +175,8 @@ pub(crate) struct InSkb {
 }
 
 impl InSkb {
+    /// The skb an input callback was given.
+    ///
     /// # Safety
     ///
     /// `skb` must be the argument of a netlink input callback, and the returned value must

@@ -11,7 +11,8 @@ use kernel::bindings;
 use kernel::error::{to_result, Result};
 use kernel::sync::ArcBorrow;
 
-/// A kernel socket to send through, borrowed from its `Registration` or an input callback.
+/// A kernel socket to send through, borrowed from its `Registration`, an input callback
+/// or a periodic sender attached to it.
 ///
 /// # Invariants
 ///
@@ -23,16 +24,21 @@ pub(crate) struct SocketRef<'a> {
 }
 
 impl<'a> SocketRef<'a> {
+    /// The kernel socket `sk`, if not null.
+    ///
     /// # Safety
     ///
-    /// `sk` must be a live kernel netlink socket for `'a`.
+    /// `sk` must be null or a live kernel netlink socket for `'a`.
     pub(crate) unsafe fn from_raw(sk: *mut bindings::sock) -> Option<Self> {
+        // INVARIANT: guaranteed by the caller.
         NonNull::new(sk).map(|sk| Self {
             sk,
             _p: core::marker::PhantomData,
         })
     }
 
+    /// The kernel socket `sk`.
+    ///
     /// # Safety
     ///
     /// `sk` must be a live kernel netlink socket for `'a`.
@@ -55,8 +61,9 @@ impl<'a> SocketRef<'a> {
     ///
     /// The socket must have been created by `Registration::<T>::new` with this `T`.
     pub(super) unsafe fn state<T>(&self) -> Option<ArcBorrow<'a, T>> {
-        // SAFETY: `sk` is live (type invariant); the field is only written with release
-        // ordering by `Registration::new`.
+        // SAFETY: `sk` is live (type invariant); the field is only written, with release
+        // ordering, by `Registration::new` (see `Registration`'s invariants: null or a
+        // pointer to its state).
         let p = unsafe {
             AtomicPtr::from_ptr(&raw mut (*self.sk.as_ptr().cast::<local::sock>()).sk_user_data)
         }

@@ -10,7 +10,7 @@ use crate::netlink::errno::{EMSGSIZE, ENOENT};
 use crate::netlink::{err, DumpSink, Dumper, Failure, Gfp, Outcome, Request, SkBuff};
 use crate::proto::attr::{attr_space, NoSpace, Writer};
 use crate::proto::family::{attr, group, msg};
-use crate::proto::wire::{nlmsg_space, NLM_F_DUMP};
+use crate::proto::wire::nlmsg_space;
 use kernel::prelude::*;
 use kernel::sync::ArcBorrow;
 
@@ -101,19 +101,6 @@ pub(crate) fn get(
     p: &Attrs<'_>,
 ) -> Result<Outcome, Failure> {
     let f = &*this;
-    if req.hdr().flags & NLM_F_DUMP == NLM_F_DUMP {
-        if let Some(at) = p.offset(attr::KEY) {
-            // Filtering is not supported: say so rather than silently dumping everything.
-            return Err(Failure::new(
-                kernel::error::code::EINVAL,
-                "KEY is not allowed in a dump request",
-            )
-            .at(Some(at)));
-        }
-        let min = entry_space(f.limits.max_key_len, f.limits.max_value_len);
-        req.start_dump(this, u32::try_from(min).unwrap_or(u32::MAX))?;
-        return Ok(Outcome::DumpStarted);
-    }
     let k = key(f, p)?;
     let key_buf = Key::new(k)?;
     let store = f.store.lock();
@@ -124,6 +111,25 @@ pub(crate) fn get(
         put_entry(w, k, Some(v))
     })?;
     Ok(Outcome::Done)
+}
+
+/// KV_GET with `NLM_F_DUMP`: the whole store, in key order.
+pub(crate) fn dump(
+    this: ArcBorrow<'_, Family>,
+    req: &Request<'_>,
+    p: &Attrs<'_>,
+) -> Result<Outcome, Failure> {
+    if let Some(at) = p.offset(attr::KEY) {
+        // Filtering is not supported: say so rather than silently dumping everything.
+        return Err(Failure::new(
+            kernel::error::code::EINVAL,
+            "KEY is not allowed in a dump request",
+        )
+        .at(Some(at)));
+    }
+    let min = entry_space(this.limits.max_key_len, this.limits.max_value_len);
+    req.start_dump(this, u32::try_from(min).unwrap_or(u32::MAX))?;
+    Ok(Outcome::DumpStarted)
 }
 
 /// Where a dump of the store stands: the last key sent.

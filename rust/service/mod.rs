@@ -5,7 +5,7 @@
 //!
 //! Every request type is declared once, as data, in the shared protocol crate
 //! ([`OPS`]: who may send it, its attribute policy and required attributes, whether it
-//! dumps, whether it is answered). [`Family::handle`] enforces all of that before the
+//! dumps, whether it is answered). [`Family::serve`] enforces all of that before the
 //! type's handler ([`SERVED`]) runs, so handlers receive validated attributes and
 //! contain no permission or parsing code.
 
@@ -19,7 +19,7 @@ mod store;
 use crate::netlink::errno::{ENOBUFS, EOPNOTSUPP, EPERM, ESRCH};
 use crate::netlink::{err, Failure, Handler, Outcome, Periodic, Request, SocketRef};
 use crate::params::{Limits, Quota};
-use crate::proto::family::{attr, group, msg, Access, Op, Payload, GROUPS, OPS, POLICY_NONE};
+use crate::proto::family::{attr, group, msg, Access, Op, Payload, GROUPS, OPS};
 use crate::proto::policy::{parse, Parsed};
 use crate::proto::wire::{NLMSG_HDRLEN, NLM_F_DUMP};
 use heartbeat::HeartbeatConfig;
@@ -118,6 +118,41 @@ impl Family {
         }
     }
 
+    /// Serves one request: the checks its type's declaration asks for, in this order
+    /// (permission, attribute policy, required attributes), then its handler. Also says
+    /// whether the answer counts as sent data.
+    fn serve(this: ArcBorrow<'_, Self>, req: &Request<'_>) -> Result<(Outcome, bool), Failure> {
+        let ty = req.hdr().ty;
+        let Some(served) = SERVED.iter().find(|s| s.op.ty == ty) else {
+            return Err(Failure::new(
+                err(EOPNOTSUPP),
+                "unknown message type for this family",
+            ));
+        };
+        let op = &served.op;
+        match op.access {
+            Access::Anyone => {}
+            Access::Reader => this.require_reader(req)?,
+            Access::Admin(why) => this.require_admin(req, why)?,
+        }
+        let attrs = match op.payload {
+            Payload::Attrs(policy) => parse(policy, req.payload(), NLMSG_HDRLEN)?,
+            Payload::Raw => Attrs::empty(NLMSG_HDRLEN),
+        };
+        let handle = match served.dumpit {
+            Some(dumpit) if req.hdr().flags & NLM_F_DUMP == NLM_F_DUMP => dumpit,
+            _ => {
+                if let Some((missing, why)) =
+                    op.required.iter().find(|(a, _)| attrs.get(*a).is_none())
+                {
+                    return Err(Failure::missing(*missing, why));
+                }
+                served.doit
+            }
+        };
+        Ok((handle(this, req, &attrs)?, op.answers))
+    }
+
     fn stats(
         this: ArcBorrow<'_, Self>,
         req: &Request<'_>,
@@ -156,38 +191,6 @@ impl Family {
     }
 }
 
-impl Family {
-    /// Serves one request: the checks its type's declaration asks for, in the kernel's
-    /// order (permission, then attributes), then its handler. Also says whether the
-    /// answer counts as sent data.
-    fn serve(this: ArcBorrow<'_, Self>, req: &Request<'_>) -> Result<(Outcome, bool), Failure> {
-        let ty = req.hdr().ty;
-        let Some((op, handle)) = SERVED.iter().find(|(o, _)| o.ty == ty) else {
-            return Err(Failure::new(
-                err(EOPNOTSUPP),
-                "unknown message type for this family",
-            ));
-        };
-        match op.access {
-            Access::Anyone => {}
-            Access::Reader => this.require_reader(req)?,
-            Access::Admin(why) => this.require_admin(req, why)?,
-        }
-        let attrs = match op.payload {
-            Payload::Attrs(policy) => parse(policy, req.payload(), NLMSG_HDRLEN)?,
-            Payload::Raw => parse(&POLICY_NONE, &[], NLMSG_HDRLEN)?,
-        };
-        let dump = op.dump && req.hdr().flags & NLM_F_DUMP == NLM_F_DUMP;
-        if !dump {
-            if let Some((missing, why)) = op.required.iter().find(|(a, _)| attrs.get(*a).is_none())
-            {
-                return Err(Failure::missing(*missing, why));
-            }
-        }
-        Ok((handle(this, req, &attrs)?, op.answers))
-    }
-}
-
 /// The protocol's attributes of one request, validated against its type's policy.
 pub(crate) type Attrs<'a> = Parsed<'a, { attr::MAX as usize + 1 }>;
 
@@ -195,23 +198,49 @@ pub(crate) type Attrs<'a> = Parsed<'a, { attr::MAX as usize + 1 }>;
 /// checks its declaration asks for have passed.
 type Handle = fn(ArcBorrow<'_, Family>, &Request<'_>, &Attrs<'_>) -> Result<Outcome, Failure>;
 
-/// Every request type: its declaration ([`OPS`]) and its handler. The handlers are listed
-/// with their types, in the order of `OPS`; the build fails if the two lists disagree.
-static SERVED: [(Op, Handle); OPS.len()] = {
-    const HANDLERS: [(u16, Handle); OPS.len()] = [
-        (msg::ECHO, echo::handle),
-        (msg::KV_SET, kv::set),
-        (msg::KV_GET, kv::get),
-        (msg::KV_DEL, kv::del),
-        (msg::PUBLISH, publish::handle),
-        (msg::STATS, Family::stats),
-        (msg::CONFIG, heartbeat::config),
+/// What serves one request type (genetlink's `struct genl_ops`): the protocol's
+/// declaration and the handlers.
+#[derive(Clone, Copy)]
+struct Served {
+    op: Op,
+    /// Handles a request.
+    doit: Handle,
+    /// Starts a dump: for a request with `NLM_F_DUMP`, of a type declared to dump.
+    dumpit: Option<Handle>,
+}
+
+/// Every request type: its declaration ([`OPS`]) and its handlers, listed with their
+/// types in the order of `OPS`. The build fails if the two lists disagree, or if a type
+/// declared to dump has no dump handler (or the reverse).
+static SERVED: [Served; OPS.len()] = {
+    const HANDLERS: [(u16, Handle, Option<Handle>); OPS.len()] = [
+        (msg::ECHO, echo::handle, None),
+        (msg::KV_SET, kv::set, None),
+        (msg::KV_GET, kv::get, Some(kv::dump)),
+        (msg::KV_DEL, kv::del, None),
+        (msg::PUBLISH, publish::handle, None),
+        (msg::STATS, Family::stats, None),
+        (msg::CONFIG, heartbeat::config, None),
     ];
-    let mut served = [(OPS[0], HANDLERS[0].1); OPS.len()];
+    let (_, doit, dumpit) = HANDLERS[0];
+    let mut served = [Served {
+        op: OPS[0],
+        doit,
+        dumpit,
+    }; OPS.len()];
     let mut i = 0;
     while i < OPS.len() {
-        assert!(OPS[i].ty == HANDLERS[i].0, "HANDLERS must follow OPS");
-        served[i] = (OPS[i], HANDLERS[i].1);
+        let (ty, doit, dumpit) = HANDLERS[i];
+        assert!(OPS[i].ty == ty, "HANDLERS must follow OPS");
+        assert!(
+            OPS[i].dump == dumpit.is_some(),
+            "a dump handler for each type that dumps"
+        );
+        served[i] = Served {
+            op: OPS[i],
+            doit,
+            dumpit,
+        };
         i += 1;
     }
     served
@@ -220,7 +249,14 @@ static SERVED: [(Op, Handle); OPS.len()] = {
 /// A required attribute, which [`Family::serve`] has checked is present: `None` cannot
 /// happen, and would be the same refusal rather than a panic.
 fn required<T>(v: Option<T>, ty: u16) -> Result<T, Failure> {
-    v.ok_or_else(|| Failure::missing(ty, "required attribute missing"))
+    v.ok_or_else(|| {
+        let why = OPS
+            .iter()
+            .flat_map(|o| o.required)
+            .find(|(a, _)| *a == ty)
+            .map_or("required attribute is missing", |(_, why)| *why);
+        Failure::missing(ty, why)
+    })
 }
 
 impl Handler for Family {

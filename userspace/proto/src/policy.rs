@@ -65,6 +65,13 @@ pub struct Parsed<'a, const N: usize> {
 }
 
 impl<'a, const N: usize> Parsed<'a, N> {
+    /// No attributes (a message whose payload is not attributes), at `base`.
+    pub fn empty(base: usize) -> Self {
+        Parsed {
+            attrs: [None; N],
+            base,
+        }
+    }
     /// The attribute of type `ty`, if present.
     pub fn get(&self, ty: u16) -> Option<&Attr<'a>> {
         self.attrs.get(ty as usize)?.as_ref()
