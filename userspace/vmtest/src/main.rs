@@ -522,12 +522,57 @@ fn kv(family: u32) -> Check {
         "# SET without KEY: EINVAL, missing attribute type {}",
         attr::KEY
     );
+    declared_checks(&mut s)?;
     let d = s.dump().map_err(|e| e.to_string())?;
     ensure!(
         d.entries.is_empty(),
         "store not empty after the test: {:?}",
         d.entries
     );
+    Ok(())
+}
+
+/// The checks the protocol's declaration (`family::OPS`) promises, in its order
+/// (permission, policy, required attributes, then the handler's own): every request type
+/// sent without attributes names its first required one, with the declaration's message;
+/// a missing attribute is reported before the handler's range and length checks; a
+/// request of the kernel-only HEARTBEAT type is EOPNOTSUPP.
+fn declared_checks(s: &mut nlfam::Socket) -> Check {
+    use nlfam::proto::family::{attr, OPS};
+    use nlfam::proto::wire::NLM_F_CREATE;
+    for op in OPS.iter().filter(|o| !o.required.is_empty()) {
+        let (ty, why) = op.required[0];
+        let (en, m, _, missing) = kernel_err(s.request(op.ty, 0, |_| Ok(())))?;
+        ensure!(
+            en == errno::EINVAL && missing == Some(u32::from(ty)) && m.as_deref() == Some(why),
+            "{:#x} without attributes: errno {en}, missing {missing:?}, {m:?}; want EINVAL, {ty}, {why:?}",
+            op.ty
+        );
+    }
+    eprintln!(
+        "# every request type without attributes: EINVAL naming its first required attribute"
+    );
+    let long_key = vec![b'k'; 300];
+    let (en, _, _, missing) = kernel_err(s.request(msg::KV_SET, NLM_F_CREATE, |w| {
+        w.put_str(attr::KEY, &long_key)
+    }))?;
+    ensure!(
+        en == errno::EINVAL && missing == Some(u32::from(attr::VALUE)),
+        "over-long KEY without VALUE: errno {en} missing {missing:?}; want EINVAL, VALUE missing first"
+    );
+    let (en, _, _, missing) =
+        kernel_err(s.request(msg::PUBLISH, 0, |w| w.put_u32(attr::GROUP, 1)))?;
+    ensure!(
+        en == errno::EINVAL && missing == Some(u32::from(attr::PAYLOAD)),
+        "PUBLISH to group 1 without PAYLOAD: errno {en} missing {missing:?}; want EINVAL, PAYLOAD missing first"
+    );
+    eprintln!("# a missing attribute is reported before the handler's range and length checks");
+    let (en, _, _, _) = kernel_err(s.request(msg::HEARTBEAT, 0, |_| Ok(())))?;
+    ensure!(
+        en == errno::EOPNOTSUPP,
+        "a HEARTBEAT request: errno {en}, want EOPNOTSUPP"
+    );
+    eprintln!("# a HEARTBEAT request: EOPNOTSUPP");
     Ok(())
 }
 
