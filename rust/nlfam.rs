@@ -76,7 +76,7 @@ nlfam_module! {
 }
 
 struct Nlfam {
-    _pernet: PernetRegistration<NetFamilies>,
+    _pernet: PernetRegistration<PerNamespace>,
 }
 
 impl kernel::Module for Nlfam {
@@ -90,23 +90,28 @@ impl kernel::Module for Nlfam {
     }
 }
 
-/// The families of one network namespace: each its own kernel socket and store.
-struct NetFamilies {
+/// The families of one network namespace (`'net`): each its own kernel socket and store.
+struct NetFamilies<'net> {
     /// This is the initial namespace (log lines are for that one only).
     initial: bool,
     // Dropped in order, releasing each kernel socket before its state.
-    families: KVec<Registration<Family>>,
+    families: KVec<Registration<'net, Family>>,
 }
+
+/// nlfam's per-namespace state: a [`NetFamilies`] in every network namespace.
+struct PerNamespace;
 
 /// The slot of [`NetFamilies`] in every namespace.
 static NET_FAMILIES_ID: PernetId = PernetId::new();
 
-impl PerNet for NetFamilies {
+impl PerNet for PerNamespace {
+    type State<'net> = NetFamilies<'net>;
+
     fn id() -> &'static PernetId {
         &NET_FAMILIES_ID
     }
 
-    fn init(net: Net<'_>) -> Result<Self> {
+    fn init<'net>(net: Net<'net>) -> Result<NetFamilies<'net>> {
         let numbers = params::families()?;
         let limits = params::limits()?;
         let flags = if limits.nonroot {
@@ -166,14 +171,14 @@ impl PerNet for NetFamilies {
                 );
             }
         }
-        Ok(Self {
+        Ok(NetFamilies {
             initial: net.is_init(),
             families,
         })
     }
 }
 
-impl Drop for NetFamilies {
+impl Drop for NetFamilies<'_> {
     fn drop(&mut self) {
         if self.initial {
             for f in self.families.iter() {

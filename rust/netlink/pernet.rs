@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Per-network-namespace state through pernet operations: every namespace, existing or
-//! created later, gets its own `T` (built by [`PerNet::init`]); it is dropped when the
-//! namespace exits or the registration is dropped (module unload), whichever comes first.
+//! created later, gets its own [`PerNet::State`] (built by [`PerNet::init`]); it is dropped
+//! when the namespace exits or the registration is dropped (module unload), whichever
+//! comes first. The state's type carries the namespace's lifetime (`State<'net>`), so what
+//! borrows the namespace (a [`Net<'net>`], a kernel socket `Registration<'net, _>`) can
+//! be kept in the state and nowhere that outlives it.
 //!
 //! The state hangs off the namespace's generic-pointer array (`net_generic`): the core
 //! allocates a pointer-sized slot per namespace for us, identified by the id it assigns
@@ -36,14 +39,18 @@ impl PernetId {
     }
 }
 
-/// State kept per network namespace.
-pub(crate) trait PerNet: Send + Sync + Sized {
+/// State kept per network namespace, implemented by a marker type that names the state.
+pub(crate) trait PerNet {
+    /// The state of one namespace, which may borrow the namespace for `'net`.
+    type State<'net>: Send + Sync;
+
     /// The id of this type's registration: a `static` of its own.
     fn id() -> &'static PernetId;
 
     /// Builds the state of `net`; an error fails the namespace's creation (or, for the
-    /// namespaces that exist at registration, the registration).
-    fn init(net: Net<'_>) -> Result<Self>;
+    /// namespaces that exist at registration, the registration). `'net` is chosen by the
+    /// caller: the state cannot be moved anywhere that would outlive the namespace.
+    fn init<'net>(net: Net<'net>) -> Result<Self::State<'net>>;
 }
 
 /// Registered pernet operations for `T`.
@@ -57,8 +64,8 @@ pub(crate) struct PernetRegistration<T: PerNet> {
     _p: PhantomData<T>,
 }
 
-// SAFETY: The operations table is only read by the core after registration; `T` is
-// `Send + Sync`.
+// SAFETY: The operations table is only read by the core after registration; the states
+// are `Send + Sync`, and `T` itself is only a name.
 unsafe impl<T: PerNet> Send for PernetRegistration<T> {}
 // SAFETY: As above; we never touch `ops` through a shared reference.
 unsafe impl<T: PerNet> Sync for PernetRegistration<T> {}
@@ -78,7 +85,7 @@ impl<T: PerNet> PernetRegistration<T> {
             init: Some(init_trampoline::<T>),
             exit: Some(exit_trampoline::<T>),
             id: id.id.as_ptr(),
-            size: core::mem::size_of::<*mut T>(),
+            size: core::mem::size_of::<*mut core::ffi::c_void>(),
             ..Default::default()
         };
         let release_claim = || id.claimed.store(false, Ordering::Release);
@@ -105,13 +112,14 @@ impl<T: PerNet> Drop for PernetRegistration<T> {
     }
 }
 
-/// The slot the core allocated for us in `net`: a `*mut T`, null until `init` fills it.
+/// The slot the core allocated for us in `net`: a pointer to the namespace's
+/// `T::State`, null until `init` fills it.
 ///
 /// # Safety
 ///
 /// `net` must be a live namespace on which our operations' `init` has started (the core
 /// allocates the slot before calling `init`) and `exit` has not finished.
-unsafe fn slot<T: PerNet>(net: *mut local::net) -> *mut *mut T {
+unsafe fn slot<T: PerNet>(net: *mut local::net) -> *mut *mut core::ffi::c_void {
     let id = T::id().id.load(Ordering::Relaxed) as usize;
     // SAFETY: `net->gen` holds at least `id + 1` pointers once our operations are
     // registered; entry `id` points to our `size`-byte (pointer-sized) zeroed area. The
@@ -120,7 +128,7 @@ unsafe fn slot<T: PerNet>(net: *mut local::net) -> *mut *mut T {
     // `struct net_generic` is a union whose flexible `ptr[]` array starts at offset 0.
     unsafe {
         let ptrs = (*net).gen_.cast::<*mut core::ffi::c_void>();
-        (*ptrs.add(id)).cast::<*mut T>()
+        (*ptrs.add(id)).cast::<*mut core::ffi::c_void>()
     }
 }
 
@@ -130,7 +138,9 @@ unsafe fn slot<T: PerNet>(net: *mut local::net) -> *mut *mut T {
 ///
 /// Called by the namespace core only, with a namespace being set up.
 unsafe extern "C" fn init_trampoline<T: PerNet>(net: *mut local::net) -> c_int {
-    // SAFETY: The core passes a live namespace being set up.
+    // SAFETY: The core passes a live namespace being set up, alive until our `exit` for
+    // it has run, which drops the state (and everything in it that borrows the
+    // namespace) first.
     let Some(n) = (unsafe { Net::from_raw(net.cast()) }) else {
         return EINVAL.to_errno();
     };
@@ -139,7 +149,7 @@ unsafe extern "C" fn init_trampoline<T: PerNet>(net: *mut local::net) -> c_int {
         Err(e) => return e.to_errno(),
     };
     // SAFETY: `init` of our operations is running on `net`; the slot is ours.
-    unsafe { *slot::<T>(net) = KBox::into_raw(state) };
+    unsafe { *slot::<T>(net) = KBox::into_raw(state).cast() };
     0
 }
 
@@ -152,7 +162,10 @@ unsafe extern "C" fn exit_trampoline<T: PerNet>(net: *mut local::net) {
     // SAFETY: `exit` of our operations is running on `net`, whose `init` succeeded.
     let p = unsafe { core::ptr::replace(slot::<T>(net), core::ptr::null_mut()) };
     if !p.is_null() {
-        // SAFETY: `p` came from `KBox::into_raw` in `init_trampoline` and is freed once.
-        drop(unsafe { KBox::from_raw(p) });
+        // SAFETY: `p` came from `KBox::into_raw` of a `T::State` in `init_trampoline` and
+        // is freed once, here, while `net` is still alive (its `exit` is running). The
+        // namespace lifetime the state was built with is gone from the pointer; any
+        // lifetime names the same type and layout, and nothing but this drop uses it.
+        drop(unsafe { KBox::<T::State<'_>>::from_raw(p.cast()) });
     }
 }

@@ -9,6 +9,7 @@ use super::net::Net;
 use super::socket::SocketRef;
 use super::table::unit_registered;
 use crate::compat::local;
+use core::marker::PhantomData;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::bindings;
@@ -18,29 +19,33 @@ use kernel::error::{
 };
 use kernel::sync::Arc;
 
-/// A kernel socket for one family in one namespace, with its handler state `T`.
+/// A kernel socket for one family in the namespace `'net`, with its handler state `T`.
+/// It borrows the namespace (a kernel socket holds no reference on it): it can only be
+/// kept where the namespace's own pernet state is, and is released before the namespace.
 ///
 /// # Invariants
 ///
-/// `sk` is a kernel netlink socket created by `__netlink_kernel_create` and not yet
-/// released; its `sk_user_data` is null or points to `*state`, which outlives the socket.
-pub(crate) struct Registration<T: Handler> {
+/// `sk` is a kernel netlink socket created by `__netlink_kernel_create` in a namespace
+/// alive for `'net`, and not yet released; its `sk_user_data` is null or points to
+/// `*state`, which outlives the socket.
+pub(crate) struct Registration<'net, T: Handler> {
     sk: NonNull<bindings::sock>,
     state: Arc<T>,
+    _net: PhantomData<Net<'net>>,
 }
 
 // SAFETY: The socket pointer is only used for thread-safe netlink calls; `T` is
 // `Send + Sync` (required by `Handler`).
-unsafe impl<T: Handler> Send for Registration<T> {}
+unsafe impl<T: Handler> Send for Registration<'_, T> {}
 // SAFETY: As above: sending through the socket is thread-safe.
-unsafe impl<T: Handler> Sync for Registration<T> {}
+unsafe impl<T: Handler> Sync for Registration<'_, T> {}
 
-impl<T: Handler> Registration<T> {
+impl<'net, T: Handler> Registration<'net, T> {
     /// Creates the kernel socket for `unit` in `net` with `groups` multicast groups.
     /// Fails with `EBUSY` when the unit is taken, `ENOMEM` otherwise (the C API returns
     /// NULL for both; a unit registered before the call tells them apart).
     pub(crate) fn new(
-        net: Net<'_>,
+        net: Net<'net>,
         unit: u32,
         groups: u32,
         flags: u32,
@@ -74,8 +79,13 @@ impl<T: Handler> Registration<T> {
         // it reads the field with an acquire load and handles null.
         unsafe { AtomicPtr::from_ptr(&raw mut (*sk.as_ptr().cast::<local::sock>()).sk_user_data) }
             .store(data.cast_mut().cast(), Ordering::Release);
-        // INVARIANT: `sk` is live and `sk_user_data` points to `*state`, kept by `self`.
-        let reg = Self { sk, state };
+        // INVARIANT: `sk` is live, in `net` (alive for `'net`), and `sk_user_data` points
+        // to `*state`, kept by `self`.
+        let reg = Self {
+            sk,
+            state,
+            _net: PhantomData,
+        };
         if let Some(p) = reg.state.periodic() {
             // SAFETY: `drop` stops the sender before it releases the socket, and `state`
             // (which owns the sender) outlives `reg`.
@@ -98,7 +108,7 @@ impl<T: Handler> Registration<T> {
     }
 }
 
-impl<T: Handler> Drop for Registration<T> {
+impl<T: Handler> Drop for Registration<'_, T> {
     fn drop(&mut self) {
         // Event sources that send through the socket stop first.
         self.state.shutdown();
