@@ -186,50 +186,6 @@ pub fn charged(family: u32, memory_current: &str, n: usize, size: usize) -> Chec
     })
 }
 
-/// A memory cgroup's `memory.max` bounds the store: storing up to `n` values of `size`
-/// bytes (more than the limit allows) must be refused with ENOMEM at some entry, and the
-/// refused SET must leave nothing behind: the key absent, the entry count that of the SETs
-/// that succeeded, the entries stored still readable. Run with `oom_score_adj` -1000, so
-/// the cgroup's OOM killer finds no victim and the charge fails instead of killing this.
-pub fn memory_max(family: u32, n: usize, size: usize) -> Check {
-    let mut s = open(family)?;
-    let value = vec![0x3cu8; size];
-    let key = |i: usize| format!("m{i:06}").into_bytes();
-    let mut refused = None;
-    for i in 0..n {
-        match s.set(&key(i), &value, SetMode::Create) {
-            Ok(_) => {}
-            Err(e) => {
-                refused = Some((i, refusal(Err::<(), _>(e))?));
-                break;
-            }
-        }
-    }
-    let Some((i, (e, text))) = refused else {
-        return Err(format!(
-            "{n} values of {size} B stored without a refusal: the store is not bounded by memory.max"
-        ));
-    };
-    ensure(e == errno::ENOMEM, || {
-        format!("entry {i}: want ENOMEM, got errno {e} '{text}'")
-    })?;
-    ensure(i > 0, || "the very first SET was refused".into())?;
-    let (e, _) = refusal(s.get(&key(i)))?;
-    ensure(e == errno::ENOENT, || {
-        format!("the refused key is readable afterwards (GET: errno {e})")
-    })?;
-    let st = s.stats().map_err(|e| e.to_string())?;
-    ensure(st.entries as usize == i, || {
-        format!("{} entries counted after {i} successful SETs", st.entries)
-    })?;
-    ensure(
-        s.get(&key(i - 1)).map_err(|e| e.to_string())? == value,
-        || "the last stored value changed".into(),
-    )?;
-    eprintln!("# memory.max: {i} values of {size} B stored, the next refused: ENOMEM '{text}'");
-    Ok(())
-}
-
 /// Sets the heartbeat period and expects `want` (0 = accepted, else that errno, with the
 /// extack naming `text`).
 pub fn config_expect(family: u32, period: u32, want: i32, text: &str) -> Check {
@@ -403,7 +359,6 @@ pub fn dispatch(args: &[String]) -> Check {
             num(3)? as usize,
             text(4)?,
         ),
-        Some("memory-max") => memory_max(family, num(1)? as usize, num(2)? as usize),
         Some("charged") => charged(family, text(1)?, num(2)? as usize, num(3)? as usize),
         Some("config-expect") => {
             let want = match text(2)? {
@@ -425,7 +380,7 @@ pub fn dispatch(args: &[String]) -> Check {
         Some("config-storm") => config_storm(family, num(1)? as u32),
         _ => Err(
             "usage: nlfam-vmtest sec dump-intr-every-write REPS | publish-uid UID |\n\
-             quota ENTRIES KEY_LEN VALUE_LEN PARAM | charged MEMORY_CURRENT N SIZE | memory-max N SIZE |\n\
+             quota ENTRIES KEY_LEN VALUE_LEN PARAM | charged MEMORY_CURRENT N SIZE |\n\
              config-expect PERIOD ok|ERANGE|ENOSPC [TEXT] | config-hold PERIOD |\n\
              heartbeat-isolated | subscribe-hold GROUP | config-storm ROUNDS  [--family N]"
                 .into(),
