@@ -587,14 +587,16 @@ static int nlfam_set(struct nlfam_req *req, struct netlink_ext_ack *extack)
 	err = nlfam_parse(req->nlh, nlfam_policy_kv_set, tb, extack);
 	if (err)
 		return err;
-	err = nlfam_key(tb, &key, &klen, extack);
-	if (err)
-		return err;
-	if (!tb[NLFAM_A_VALUE]) {
+	/* Every required attribute is checked before any limit (as the Rust module's
+	 * request table declares, and genetlink's GENL_REQ_ATTR_CHECK does). */
+	if (tb[NLFAM_A_KEY] && !tb[NLFAM_A_VALUE]) {
 		NL_SET_ERR_MSG(extack, "VALUE attribute is required");
 		NL_SET_ERR_ATTR_MISS(extack, NULL, NLFAM_A_VALUE);
 		return -EINVAL;
 	}
+	err = nlfam_key(tb, &key, &klen, extack);
+	if (err)
+		return err;
 	vdata = nla_data(tb[NLFAM_A_VALUE]);
 	vlen = nla_len(tb[NLFAM_A_VALUE]);
 	if (vlen > max_value_len) {
@@ -892,17 +894,18 @@ static int nlfam_publish(struct nlfam_req *req, struct netlink_ext_ack *extack)
 		NL_SET_ERR_ATTR_MISS(extack, NULL, NLFAM_A_GROUP);
 		return -EINVAL;
 	}
-	group = nla_get_u32(tb[NLFAM_A_GROUP]);
-	if (group < NLFAM_GRP_PUBLISH_MIN || group > NLFAM_GROUPS) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[NLFAM_A_GROUP],
-				    "GROUP must be 3-32 (1 and 2 belong to the kernel)");
-		return -ERANGE;
-	}
+	/* Required attributes before the range check, as for SET. */
 	payload = tb[NLFAM_A_PAYLOAD];
 	if (!payload) {
 		NL_SET_ERR_MSG(extack, "PAYLOAD attribute is required");
 		NL_SET_ERR_ATTR_MISS(extack, NULL, NLFAM_A_PAYLOAD);
 		return -EINVAL;
+	}
+	group = nla_get_u32(tb[NLFAM_A_GROUP]);
+	if (group < NLFAM_GRP_PUBLISH_MIN || group > NLFAM_GROUPS) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NLFAM_A_GROUP],
+				    "GROUP must be 3-32 (1 and 2 belong to the kernel)");
+		return -ERANGE;
 	}
 	if (!netlink_has_listeners(req->sk, group))
 		return 0;
