@@ -20,7 +20,7 @@ mod service;
 
 use compat::ffi::NL_CFG_F_NONROOT_RECV;
 use kernel::error::code::EBUSY;
-use netlink::{unit_registered, Net, PerNet, PernetId, PernetRegistration, Registration};
+use netlink::{unit_registered, Net, PerNet, PernetId, PernetRegistration, Sockets};
 use proto::family::GROUPS;
 use service::{Family, Owner};
 
@@ -90,12 +90,13 @@ impl kernel::Module for Nlfam {
     }
 }
 
-/// The families of one network namespace (`'net`): each its own kernel socket and store.
-struct NetFamilies<'net> {
+/// The families of one network namespace: each its own kernel socket (in the namespace's
+/// `Sockets`, which the netlink layer releases after this is dropped) and store.
+struct NetFamilies {
     /// This is the initial namespace (log lines are for that one only).
     initial: bool,
-    // Dropped in order, releasing each kernel socket before its state.
-    families: KVec<Registration<'net, Family>>,
+    /// The family numbers registered.
+    numbers: KVec<u32>,
 }
 
 /// nlfam's per-namespace state: a [`NetFamilies`] in every network namespace.
@@ -105,13 +106,14 @@ struct PerNamespace;
 static NET_FAMILIES_ID: PernetId = PernetId::new();
 
 impl PerNet for PerNamespace {
-    type State<'net> = NetFamilies<'net>;
+    type Handler = Family;
+    type State<'net> = NetFamilies;
 
     fn id() -> &'static PernetId {
         &NET_FAMILIES_ID
     }
 
-    fn init<'net>(net: Net<'net>) -> Result<NetFamilies<'net>> {
+    fn init<'net>(net: Net<'net>, sockets: &mut Sockets<'net, Family>) -> Result<NetFamilies> {
         let numbers = params::families()?;
         let limits = params::limits()?;
         let flags = if limits.nonroot {
@@ -148,9 +150,10 @@ impl PerNet for PerNamespace {
                 return Err(EBUSY);
             }
         }
-        let mut families = KVec::with_capacity(numbers.len(), GFP_KERNEL)?;
+        let mut registered = KVec::with_capacity(numbers.len(), GFP_KERNEL)?;
+        sockets.reserve(numbers.len())?;
         for (n, state) in states.into_iter() {
-            let reg = Registration::new(net, n, GROUPS, flags, state).inspect_err(|e| {
+            sockets.add(n, GROUPS, flags, state).inspect_err(|e| {
                 if *e == EBUSY {
                     pr_err!(
                         "netlink family {} is already registered by someone else\n",
@@ -160,9 +163,9 @@ impl PerNet for PerNamespace {
                     pr_err!("netlink family {}: kernel socket not created: {:?}\n", n, e);
                 }
             })?;
-            // Within the capacity reserved above: cannot fail. (If it did, `families`
-            // would drop, releasing every socket created so far.)
-            families.push(reg, GFP_KERNEL)?;
+            // Within the capacity reserved above: cannot fail. (If it did, the error would
+            // release every socket created so far.)
+            registered.push(n, GFP_KERNEL)?;
             if net.is_init() {
                 pr_info!(
                     "registered netlink family {} with {} multicast groups\n",
@@ -173,16 +176,16 @@ impl PerNet for PerNamespace {
         }
         Ok(NetFamilies {
             initial: net.is_init(),
-            families,
+            numbers: registered,
         })
     }
 }
 
-impl Drop for NetFamilies<'_> {
+impl Drop for NetFamilies {
     fn drop(&mut self) {
         if self.initial {
-            for f in self.families.iter() {
-                pr_info!("releasing netlink family {}\n", f.state().number());
+            for n in self.numbers.iter() {
+                pr_info!("releasing netlink family {}\n", n);
             }
         }
     }

@@ -17,8 +17,8 @@
 //! - `request` (one request, as a handler sees it), then `handler` (the trait families
 //!   implement);
 //! - `input` (the input callback: the walk over a datagram, ACKs);
-//! - `registration` (a family's kernel socket in a namespace), `pernet` (per-namespace
-//!   state).
+//! - `registration` (a family's kernel sockets in a namespace), then `pernet`
+//!   (per-namespace state, which owns those sockets).
 
 mod dump;
 mod error;
@@ -41,7 +41,7 @@ pub(crate) use handler::{Handler, Outcome};
 pub(crate) use net::Net;
 pub(crate) use periodic::Periodic;
 pub(crate) use pernet::{PerNet, PernetId, PernetRegistration};
-pub(crate) use registration::Registration;
+pub(crate) use registration::Sockets;
 pub(crate) use request::Request;
 pub(crate) use skb::{Gfp, SkBuff};
 pub(crate) use socket::SocketRef;

@@ -3,15 +3,17 @@
 //! Per-network-namespace state through pernet operations: every namespace, existing or
 //! created later, gets its own [`PerNet::State`] (built by [`PerNet::init`]); it is dropped
 //! when the namespace exits or the registration is dropped (module unload), whichever
-//! comes first. The state's type carries the namespace's lifetime (`State<'net>`), so what
-//! borrows the namespace (a [`Net<'net>`], a kernel socket `Registration<'net, _>`) can
-//! be kept in the state and nowhere that outlives it.
+//! comes first. Each namespace also gets a [`Sockets`] list for its kernel sockets, lent to
+//! `init` and owned here: it is dropped after the state, so every socket is released when
+//! the namespace exits, whatever the state did with its borrow.
 //!
 //! The state hangs off the namespace's generic-pointer array (`net_generic`): the core
 //! allocates a pointer-sized slot per namespace for us, identified by the id it assigns
 //! at registration.
 
+use super::handler::Handler;
 use super::net::Net;
+use super::registration::Sockets;
 use crate::compat::local;
 use core::ffi::c_int;
 use core::marker::PhantomData;
@@ -41,16 +43,29 @@ impl PernetId {
 
 /// State kept per network namespace, implemented by a marker type that names the state.
 pub(crate) trait PerNet {
+    /// The handler of the namespace's kernel sockets.
+    type Handler: Handler;
+
     /// The state of one namespace, which may borrow the namespace for `'net`.
     type State<'net>: Send + Sync;
 
     /// The id of this type's registration: a `static` of its own.
     fn id() -> &'static PernetId;
 
-    /// Builds the state of `net`; an error fails the namespace's creation (or, for the
-    /// namespaces that exist at registration, the registration). `'net` is chosen by the
-    /// caller: the state cannot be moved anywhere that would outlive the namespace.
-    fn init<'net>(net: Net<'net>) -> Result<Self::State<'net>>;
+    /// Builds the state of `net`, creating its kernel sockets in `sockets`; an error fails
+    /// the namespace's creation (or, for the namespaces that exist at registration, the
+    /// registration), and the sockets created so far are released.
+    fn init<'net>(
+        net: Net<'net>,
+        sockets: &mut Sockets<'net, Self::Handler>,
+    ) -> Result<Self::State<'net>>;
+}
+
+/// What this layer keeps for one namespace. Fields drop in declaration order: the state
+/// first, then the sockets.
+struct Slot<'net, T: PerNet> {
+    _state: T::State<'net>,
+    _sockets: Sockets<'net, T::Handler>,
 }
 
 /// Registered pernet operations for `T`.
@@ -112,8 +127,8 @@ impl<T: PerNet> Drop for PernetRegistration<T> {
     }
 }
 
-/// The slot the core allocated for us in `net`: a pointer to the namespace's
-/// `T::State`, null until `init` fills it.
+/// The slot the core allocated for us in `net`: a pointer to the namespace's [`Slot`],
+/// null until `init` fills it.
 ///
 /// # Safety
 ///
@@ -144,12 +159,24 @@ unsafe extern "C" fn init_trampoline<T: PerNet>(net: *mut local::net) -> c_int {
     let Some(n) = (unsafe { Net::from_raw(net.cast()) }) else {
         return EINVAL.to_errno();
     };
-    let state = match T::init(n).and_then(|s| KBox::new(s, GFP_KERNEL).map_err(Into::into)) {
+    // SAFETY: The list goes into the namespace's slot, dropped by our `exit` while the
+    // namespace is alive, or is dropped right here when `init` fails.
+    let mut sockets = unsafe { Sockets::new(n) };
+    let kept = match T::init(n, &mut sockets).and_then(|state| {
+        KBox::new(
+            Slot::<T> {
+                _state: state,
+                _sockets: sockets,
+            },
+            GFP_KERNEL,
+        )
+        .map_err(Into::into)
+    }) {
         Ok(s) => s,
         Err(e) => return e.to_errno(),
     };
     // SAFETY: `init` of our operations is running on `net`; the slot is ours.
-    unsafe { *slot::<T>(net) = KBox::into_raw(state).cast() };
+    unsafe { *slot::<T>(net) = KBox::into_raw(kept).cast() };
     0
 }
 
@@ -162,10 +189,10 @@ unsafe extern "C" fn exit_trampoline<T: PerNet>(net: *mut local::net) {
     // SAFETY: `exit` of our operations is running on `net`, whose `init` succeeded.
     let p = unsafe { core::ptr::replace(slot::<T>(net), core::ptr::null_mut()) };
     if !p.is_null() {
-        // SAFETY: `p` came from `KBox::into_raw` of a `T::State` in `init_trampoline` and
+        // SAFETY: `p` came from `KBox::into_raw` of a `Slot<T>` in `init_trampoline` and
         // is freed once, here, while `net` is still alive (its `exit` is running). The
-        // namespace lifetime the state was built with is gone from the pointer; any
+        // namespace lifetime the slot was built with is gone from the pointer; any
         // lifetime names the same type and layout, and nothing but this drop uses it.
-        drop(unsafe { KBox::<T::State<'_>>::from_raw(p.cast()) });
+        drop(unsafe { KBox::<Slot<'_, T>>::from_raw(p.cast()) });
     }
 }

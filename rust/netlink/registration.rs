@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! [`Registration`]: a family's kernel socket in one network namespace, created with the
-//! [`input`](super::input) callback over a [`Handler`] and released on drop.
+//! A family's kernel sockets in one network namespace: [`Registration`], one socket,
+//! created with the [`input`](super::input) callback over a [`Handler`] and released on
+//! drop; [`Sockets`], the namespace's list of them, which the pernet layer owns and
+//! releases when the namespace exits, whatever the namespace's state did.
 
 use super::handler::Handler;
 use super::input::input_trampoline;
@@ -17,11 +19,12 @@ use kernel::error::{
     code::{EBUSY, ENOMEM},
     Result,
 };
+use kernel::prelude::*;
 use kernel::sync::Arc;
 
 /// A kernel socket for one family in the namespace `'net`, with its handler state `T`.
-/// It borrows the namespace (a kernel socket holds no reference on it): it can only be
-/// kept where the namespace's own pernet state is, and is released before the namespace.
+/// A kernel socket holds no reference on its namespace, so it must be released before the
+/// namespace goes: registrations live only in a [`Sockets`], which never hands one out.
 ///
 /// # Invariants
 ///
@@ -44,7 +47,11 @@ impl<'net, T: Handler> Registration<'net, T> {
     /// Creates the kernel socket for `unit` in `net` with `groups` multicast groups.
     /// Fails with `EBUSY` when the unit is taken, `ENOMEM` otherwise (the C API returns
     /// NULL for both; a unit registered before the call tells them apart).
-    pub(crate) fn new(
+    ///
+    /// # Safety
+    ///
+    /// The registration must be dropped (not leaked) before `net`'s pernet exit returns.
+    unsafe fn new(
         net: Net<'net>,
         unit: u32,
         groups: u32,
@@ -95,11 +102,6 @@ impl<'net, T: Handler> Registration<'net, T> {
         Ok(reg)
     }
 
-    /// The handler state.
-    pub(crate) fn state(&self) -> &Arc<T> {
-        &self.state
-    }
-
     /// A handle for sending through this socket.
     pub(crate) fn socket(&self) -> SocketRef<'_> {
         // SAFETY: `sk` is live while `self` is (type invariant), and the handle borrows
@@ -120,5 +122,51 @@ impl<T: Handler> Drop for Registration<'_, T> {
         // module so none exist; for a namespace, its user sockets are gone before its exit
         // runs. `state` is dropped only after this returns.
         unsafe { bindings::netlink_kernel_release(self.sk.as_ptr()) };
+    }
+}
+
+/// The kernel sockets of one network namespace. The pernet layer creates the list for a
+/// namespace, lends it to the namespace's `init`, and drops it — releasing every socket —
+/// when the namespace exits (after the namespace's state): a socket cannot be kept, or
+/// leaked, past its namespace.
+///
+/// # Invariants
+///
+/// The list is dropped before `net`'s pernet exit returns.
+pub(crate) struct Sockets<'net, T: Handler> {
+    net: Net<'net>,
+    regs: KVec<Registration<'net, T>>,
+}
+
+impl<'net, T: Handler> Sockets<'net, T> {
+    /// An empty list for `net`.
+    ///
+    /// # Safety
+    ///
+    /// The list must be dropped (not leaked) before `net`'s pernet exit returns.
+    pub(super) unsafe fn new(net: Net<'net>) -> Self {
+        // INVARIANT: guaranteed by the caller.
+        Self {
+            net,
+            regs: KVec::new(),
+        }
+    }
+
+    /// Makes room for `n` more sockets, so that adding them cannot fail for want of
+    /// memory for the list.
+    pub(crate) fn reserve(&mut self, n: usize) -> Result {
+        self.regs.reserve(n, GFP_KERNEL)?;
+        Ok(())
+    }
+
+    /// Creates the kernel socket for `unit` in the namespace, with `groups` multicast
+    /// groups and the handler state `state` (see [`Registration`]'s errors).
+    pub(crate) fn add(&mut self, unit: u32, groups: u32, flags: u32, state: Arc<T>) -> Result {
+        // SAFETY: The registration goes into `self.regs`, dropped with `self` before the
+        // namespace's exit returns (type invariant); if the push fails, it is dropped
+        // right here.
+        let reg = unsafe { Registration::new(self.net, unit, groups, flags, state) }?;
+        self.regs.push(reg, GFP_KERNEL)?;
+        Ok(())
     }
 }

@@ -75,11 +75,6 @@ impl Family {
         }
     }
 
-    /// The family number (23–31).
-    pub(crate) fn number(&self) -> u32 {
-        self.number
-    }
-
     /// Writing (SET, DEL, PUBLISH, CONFIG) needs `CAP_NET_ADMIN` in the user namespace
     /// that owns the family's network namespace.
     fn require_admin(&self, req: &Request<'_>, why: &'static str) -> Result<(), Failure> {
