@@ -25,7 +25,9 @@ use kernel::sync::ArcBorrow;
 /// # Invariants
 ///
 /// `skb` is the input skb of the callback running now on `sock`; `nlh` is null or points
-/// to a whole message (header and `nlmsg_len` bytes) inside it: this message's.
+/// to a whole, `NLMSG_ALIGNTO`-aligned message (header and `nlmsg_len` bytes) inside it:
+/// this message's, when `msg` came from walking the skb's data (the input path's only
+/// use).
 pub(crate) struct Request<'a> {
     skb: &'a InSkb,
     sock: SocketRef<'a>,
@@ -79,12 +81,13 @@ impl<'a> Request<'a> {
     /// The message `msg` of `dgram`; `rest` bytes of answers are expected after this
     /// one's.
     pub(super) fn new(dgram: &Datagram<'a>, msg: &Msg<'a>, rest: usize) -> Self {
-        // The header the netlink core is handed for a dump: a whole message inside the
-        // skb, checked here from the skb's own bytes.
+        // The header the netlink core is handed for a dump: a whole, aligned message
+        // inside the skb, checked here from the skb's own bytes.
         let nlh = dgram
             .skb
             .data()
             .get(msg.offset..)
+            .filter(|_| align(msg.offset) == msg.offset)
             .filter(|m| {
                 NlMsgHdr::parse(m).is_some_and(|h| {
                     let len = h.len as usize;
@@ -93,7 +96,8 @@ impl<'a> Request<'a> {
             })
             .map_or(core::ptr::null(), |m| m.as_ptr());
         // INVARIANT: `dgram.skb` is the input skb of the callback running on `dgram.sock`
-        // (invariant of `Datagram`); `nlh` is null or a whole message inside it (above).
+        // (invariant of `Datagram`); `nlh` is null or a whole, aligned message inside it
+        // (above).
         Self {
             skb: dgram.skb,
             sock: dgram.sock,
