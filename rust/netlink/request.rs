@@ -24,17 +24,14 @@ use kernel::sync::ArcBorrow;
 ///
 /// # Invariants
 ///
-/// `skb` is the input skb of the callback running now on `sock`; `nlh` is null or points
-/// to a whole, `NLMSG_ALIGNTO`-aligned message (header and `nlmsg_len` bytes) inside it:
-/// this message's, when `msg` came from walking the skb's data (the input path's only
-/// use).
+/// `skb` is the input skb of the callback running now on `sock`.
 pub(crate) struct Request<'a> {
     skb: &'a InSkb,
     sock: SocketRef<'a>,
     hdr: NlMsgHdr,
     payload: &'a [u8],
-    /// The message's header inside the input skb.
-    nlh: *const u8,
+    /// Where the message starts in the input skb's data.
+    offset: usize,
     /// Where answers to this datagram accumulate.
     replies: &'a Replies<'a>,
     /// Expected size of the answers after this request's.
@@ -81,29 +78,14 @@ impl<'a> Request<'a> {
     /// The message `msg` of `dgram`; `rest` bytes of answers are expected after this
     /// one's.
     pub(super) fn new(dgram: &Datagram<'a>, msg: &Msg<'a>, rest: usize) -> Self {
-        // The header the netlink core is handed for a dump: a whole, aligned message
-        // inside the skb, checked here from the skb's own bytes.
-        let nlh = dgram
-            .skb
-            .data()
-            .get(msg.offset..)
-            .filter(|_| align(msg.offset) == msg.offset)
-            .filter(|m| {
-                NlMsgHdr::parse(m).is_some_and(|h| {
-                    let len = h.len as usize;
-                    len >= NLMSG_HDRLEN && len <= m.len()
-                })
-            })
-            .map_or(core::ptr::null(), |m| m.as_ptr());
         // INVARIANT: `dgram.skb` is the input skb of the callback running on `dgram.sock`
-        // (invariant of `Datagram`); `nlh` is null or a whole, aligned message inside it
-        // (above).
+        // (invariant of `Datagram`).
         Self {
             skb: dgram.skb,
             sock: dgram.sock,
             hdr: msg.hdr,
             payload: msg.payload,
-            nlh,
+            offset: msg.offset,
             replies: dgram.replies,
             rest,
             subscribers: dgram.subscribers,
@@ -169,17 +151,28 @@ impl<'a> Request<'a> {
         dumper: ArcBorrow<'_, D>,
         min_alloc: u32,
     ) -> Result<(), Failure> {
-        if self.nlh.is_null() {
-            return Err(kernel::error::code::EINVAL.into());
-        }
+        // The header the netlink core is handed: a whole, aligned message inside the skb,
+        // checked here (dumps only) from the skb's own bytes.
+        let nlh = self
+            .skb
+            .data()
+            .get(self.offset..)
+            .filter(|_| align(self.offset) == self.offset)
+            .filter(|m| {
+                NlMsgHdr::parse(m).is_some_and(|h| {
+                    let len = h.len as usize;
+                    len >= NLMSG_HDRLEN && len <= m.len()
+                })
+            })
+            .ok_or(kernel::error::code::EINVAL)?;
         self.replies.flush();
-        // SAFETY: `skb` is the input skb of the callback running now on `sock`, and
-        // `nlh` (not null) a whole message inside it (type invariants).
+        // SAFETY: `skb` is the input skb of the callback running now on `sock` (type
+        // invariant), and `nlh` a whole, aligned message inside it (above).
         unsafe {
             dump::start(
                 self.sock,
                 self.skb.as_ptr(),
-                self.nlh.cast_mut().cast(),
+                nlh.as_ptr().cast_mut().cast(),
                 dumper,
                 min_alloc,
             )

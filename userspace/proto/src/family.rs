@@ -340,12 +340,6 @@ pub const OPS: [Op; 7] = [
     },
 ];
 
-/// The declaration of request type `ty`, if it is one.
-pub fn op(ty: u16) -> Option<&'static Op> {
-    static TABLE: [Op; OPS.len()] = OPS;
-    TABLE.iter().find(|o| o.ty == ty)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,7 +359,6 @@ mod tests {
         }
         // Every message type but the kernel's own heartbeat is a request.
         assert_eq!(OPS.len(), msg::ALL.len() - 1);
-        assert_eq!(op(msg::HEARTBEAT), None);
     }
 
     #[test]
