@@ -76,18 +76,48 @@ nlfam_module! {
 }
 
 struct Nlfam {
-    _pernet: PernetRegistration<PerNamespace>,
+    /// `None` only when loading failed while user sockets pinned the module (see `init`).
+    _pernet: Option<PernetRegistration<PerNamespace>>,
 }
 
 impl kernel::Module for Nlfam {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
+    fn init(module: &'static ThisModule) -> Result<Self> {
         // Validate the parameters once, with log lines, before any namespace is set up.
         params::families()?;
         params::limits()?;
-        Ok(Self {
-            _pernet: PernetRegistration::new()?,
-        })
+        match PernetRegistration::new() {
+            Ok(pernet) => Ok(Self {
+                _pernet: Some(pernet),
+            }),
+            Err(e) => stay_if_pinned(module, e),
+        }
     }
+}
+
+/// After a failed setup, which has released every kernel socket again: fails the load,
+/// unless user sockets opened meanwhile hold references on the module.
+///
+/// A family is visible from its first kernel socket on, and every `socket()` on it takes
+/// a reference on this module (`try_module_get` succeeds while a module is loading). Setup
+/// can still fail after that (a later namespace out of memory), and the core frees a
+/// module whose init failed whatever its references: closing those sockets would then
+/// drop a reference in freed memory. So the module stays loaded, serving nothing, until
+/// they are closed and it is unloaded. The count cannot grow meanwhile: the core takes
+/// these references only while the family is registered, and the release of its last
+/// kernel socket waited for every `socket()` that had seen it registered.
+fn stay_if_pinned(module: &'static ThisModule, e: Error) -> Result<Nlfam> {
+    // The loader holds one reference during init.
+    let held = netlink::module_refcount(module).saturating_sub(1);
+    if held <= 0 {
+        return Err(e);
+    }
+    pr_err!(
+        "setting up the families failed ({:?}), but {} sockets opened meanwhile hold the \
+         module: it stays loaded without families until they are closed and it is unloaded\n",
+        e,
+        held
+    );
+    Ok(Nlfam { _pernet: None })
 }
 
 /// The families of one network namespace: each its own kernel socket (in the namespace's
@@ -126,14 +156,13 @@ impl PerNet for PerNamespace {
         } else {
             Owner::OtherUserNs
         };
-        // Everything that can fail happens before the first kernel socket exists. A
-        // kernel socket makes the family visible: user sockets can then be created, and
-        // each takes a reference on this module, which `try_module_get` grants while the
-        // module is still loading. If loading failed after that, the module would be
-        // freed under those references. So: the states are allocated and the family
-        // numbers checked first; after the first socket, only socket creation itself can
-        // fail, for a number taken by a concurrent registration after the check, or for
-        // memory inside `__netlink_kernel_create` (see the README's reliability notes).
+        // As little as possible can fail once a kernel socket exists: a kernel socket
+        // makes the family visible, and user sockets opened from then on take references
+        // on this module while it is still loading. So the states are allocated and the
+        // family numbers checked first; after the first socket, only socket creation
+        // itself can fail (a number taken by a concurrent registration after the check,
+        // memory inside `__netlink_kernel_create`), and a later namespace's setup. When
+        // that happens with such references held, `stay_if_pinned` keeps the module.
         let mut states = KVec::with_capacity(numbers.len(), GFP_KERNEL)?;
         for &n in numbers.iter() {
             states.push(

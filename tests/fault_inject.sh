@@ -9,9 +9,11 @@
 # failure must give ENOMEM/ENOBUFS or a correct partial answer, never a hung dump, and the
 # store is checked against a model after each (an error means the old entry, success the
 # new one). Then the module's load (finit_module) the same way, with one family and with
-# two: a failed load leaves nothing registered and a normal load works afterwards. The
-# checks are in nlfam-vmtest fail-nth (userspace/vmtest/src/failnth.rs); tests/run checks
-# the kernel log and kmemleak after.
+# two: a failed load leaves nothing registered and a normal load works afterwards. Last, a
+# load failing after its first kernel socket is visible, with sockets opened meanwhile: the
+# module stays loaded, inert, until they are closed. The checks are in nlfam-vmtest
+# fail-nth and init-window (userspace/vmtest/src/{failnth,init_window}.rs); tests/run
+# checks the kernel log and kmemleak after.
 . "$(dirname "$0")/lib.sh"
 max=${FAILNTH_MAX:-200}
 # Fewer points than this means injection (or the sweep) is not working.
@@ -41,7 +43,8 @@ set_knob() {
   [ "$(cat "$dbg/$1")" = "$2" ] || fail "$dbg/$1 reads $(cat "$dbg/$1"), want $2"
 }
 modprobe_path=$(cat /proc/sys/kernel/modprobe)
-trap 'restore_knobs; echo "$modprobe_path" > /proc/sys/kernel/modprobe; cleanup_module' EXIT
+del_netns() { for n in $(ip netns list | awk '/^nlfam-iw/ { print $1 }'); do ip netns del "$n"; done; }
+trap 'restore_knobs; echo "$modprobe_path" > /proc/sys/kernel/modprobe; del_netns; cleanup_module' EXIT
 for d in failslab fail_page_alloc; do
   set_knob $d/ignore-gfp-wait N
   set_knob $d/verbose 0
@@ -64,6 +67,16 @@ log "requests and load: $SECONDS s"
 # Two families: a failure after the first family's kernel socket exists unwinds it.
 loads2=$("$VMTEST" fail-nth load "$KO" --params family=23,29 --max "$max") || failed+=("module load with family=23,29")
 log "loads with two families: $SECONDS s"
+# A load that fails after its first kernel socket is visible, while another thread opens
+# sockets of the family (which take module references): the module must stay loaded, with
+# no family, until they are closed (userspace/vmtest/src/init_window.rs). The last
+# allocations of the load are the last namespace's: every other namespace's setup lies in
+# the window, so more namespaces make it wider.
+iw_netns=${INIT_WINDOW_NETNS:-32}
+for i in $(seq "$iw_netns"); do ip netns add "nlfam-iw$i" || fail "ip netns add nlfam-iw$i"; done
+window=$("$VMTEST" init-window "$KO" --params family=23 --family 23) || failed+=("a load failing with sockets opened meanwhile")
+for i in $(seq "$iw_netns"); do ip netns del "nlfam-iw$i"; done
+log "init window ($iw_netns namespaces): ${window:-not hit} ($SECONDS s)"
 echo "$modprobe_path" > /proc/sys/kernel/modprobe
 module_loaded && fail "nlfam is still loaded after the load sweeps"
 for f in 23 25 29; do

@@ -41,7 +41,7 @@ pub(crate) use handler::{Handler, Outcome};
 pub(crate) use net::Net;
 pub(crate) use periodic::Periodic;
 pub(crate) use pernet::{PerNet, PernetId, PernetRegistration};
-pub(crate) use registration::Sockets;
+pub(crate) use registration::{module_refcount, Sockets};
 pub(crate) use request::Request;
 pub(crate) use skb::{Gfp, SkBuff};
 pub(crate) use socket::SocketRef;

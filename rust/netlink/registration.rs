@@ -170,3 +170,12 @@ impl<'net, T: Handler> Sockets<'net, T> {
         Ok(())
     }
 }
+
+/// The references on `module` (the core's `module_refcount`: -1 while it is unloading).
+/// User sockets of a family take one each on the module that registered it, for as long
+/// as they are open.
+pub(crate) fn module_refcount(module: &'static ThisModule) -> i32 {
+    // SAFETY: `module` is a live module: `ThisModule` is only made for the module
+    // running this code, which is loaded while its code runs.
+    unsafe { bindings::module_refcount(module.as_ptr()) }
+}

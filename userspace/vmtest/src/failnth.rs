@@ -42,7 +42,7 @@ use std::os::unix::fs::FileExt;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-type Res<T> = Result<T, String>;
+pub(crate) type Res<T> = Result<T, String>;
 
 macro_rules! ensure {
     ($cond:expr, $($fmt:tt)+) => {
@@ -68,10 +68,10 @@ const SUBSCRIBE_GROUP: u32 = 6;
 const LONG_PERIOD_MS: u32 = 3_600_000;
 
 /// `/proc/thread-self/fail-nth` of the calling thread (this program is single-threaded).
-struct FailNth(File);
+pub(crate) struct FailNth(File);
 
 impl FailNth {
-    fn open() -> Res<Self> {
+    pub(crate) fn open() -> Res<Self> {
         let path = "/proc/thread-self/fail-nth";
         OpenOptions::new()
             .read(true)
@@ -107,7 +107,7 @@ impl FailNth {
 
     /// Runs `call` (one system call and nothing else: no allocation, no other system call)
     /// with the Nth allocation of this thread failing; says whether it was reached.
-    fn around<T>(&self, n: u32, call: impl FnOnce() -> T) -> Res<(T, bool)> {
+    pub(crate) fn around<T>(&self, n: u32, call: impl FnOnce() -> T) -> Res<(T, bool)> {
         self.arm(n)?;
         let r = call();
         let injected = self.disarm()?;
@@ -115,7 +115,7 @@ impl FailNth {
     }
 }
 
-fn errno_str(e: i32) -> String {
+pub(crate) fn errno_str(e: i32) -> String {
     errno::name(e).map_or_else(|| format!("errno {e}"), str::to_string)
 }
 
@@ -1171,7 +1171,7 @@ fn requests(family: u32, max: u32) -> Res<Vec<(&'static str, u32)>> {
 
 // ---- module load ----
 
-fn finit_module(ko: &File, params: &CStr) -> Result<(), i32> {
+pub(crate) fn finit_module(ko: &File, params: &CStr) -> Result<(), i32> {
     // SAFETY: plain syscall with a valid descriptor and a NUL-terminated string that
     // outlives the call.
     let r = unsafe { libc::syscall(libc::SYS_finit_module, ko.as_raw_fd(), params.as_ptr(), 0) };
@@ -1182,7 +1182,7 @@ fn finit_module(ko: &File, params: &CStr) -> Result<(), i32> {
     }
 }
 
-fn delete_module(name: &str) -> Res<()> {
+pub(crate) fn delete_module(name: &str) -> Res<()> {
     let cname = CString::new(name).map_err(|e| e.to_string())?;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -1200,13 +1200,13 @@ fn delete_module(name: &str) -> Res<()> {
     }
 }
 
-fn module_listed() -> Res<bool> {
+pub(crate) fn module_listed() -> Res<bool> {
     let m = std::fs::read_to_string("/proc/modules").map_err(|e| e.to_string())?;
     Ok(m.lines().any(|l| l.starts_with("nlfam ")))
 }
 
 /// Lines of `/proc/net/netlink` for a kernel socket (port 0) of `family`.
-fn kernel_sockets(family: u32) -> Res<Vec<String>> {
+pub(crate) fn kernel_sockets(family: u32) -> Res<Vec<String>> {
     let t = std::fs::read_to_string("/proc/net/netlink").map_err(|e| e.to_string())?;
     Ok(t.lines()
         .skip(1)
@@ -1219,7 +1219,7 @@ fn kernel_sockets(family: u32) -> Res<Vec<String>> {
 }
 
 /// Nothing of the module is left.
-fn check_absent(family: u32) -> Res<()> {
+pub(crate) fn check_absent(family: u32) -> Res<()> {
     ensure!(!module_listed()?, "nlfam is in /proc/modules");
     ensure!(
         !std::path::Path::new("/sys/module/nlfam").exists(),
@@ -1237,7 +1237,7 @@ fn check_absent(family: u32) -> Res<()> {
 }
 
 /// The loaded module serves `family`: one kernel socket, an echo answered.
-fn check_works(family: u32) -> Res<()> {
+pub(crate) fn check_works(family: u32) -> Res<()> {
     let mut s = open(family)?;
     match s.echo(b"loaded") {
         Ok(v) if v == b"loaded" => {}
@@ -1252,7 +1252,11 @@ fn check_works(family: u32) -> Res<()> {
 
 /// Loads the module with fail-nth set so high that nothing fails: how many allocations
 /// that can fail the load makes, and its result.
-fn count_allocations(fnth: &FailNth, ko: &File, params: &CStr) -> Res<(u32, Result<(), i32>)> {
+pub(crate) fn count_allocations(
+    fnth: &FailNth,
+    ko: &File,
+    params: &CStr,
+) -> Res<(u32, Result<(), i32>)> {
     let big = 1_000_000u32;
     fnth.arm(big)?;
     let r = finit_module(ko, params);

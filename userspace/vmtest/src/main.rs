@@ -4,6 +4,7 @@
 
 mod edges;
 mod failnth;
+mod init_window;
 mod raw;
 mod security;
 mod unload_race;
@@ -1152,6 +1153,9 @@ fn main() -> ExitCode {
     if args.first().map(String::as_str) == Some("fail-nth") {
         return failnth::main(&args[1..]);
     }
+    if args.first().map(String::as_str) == Some("init-window") {
+        return init_window::main(&args[1..]);
+    }
     if args.first().map(String::as_str) == Some("unload-race") {
         // unload-race CYCLES KO [PARAMS]
         let cycles = args.get(1).and_then(|c| c.parse().ok());
@@ -1249,6 +1253,7 @@ fn usage() -> ExitCode {
     eprintln!(
         "usage: nlfam-vmtest CHECK [--family N] | nlfam-vmtest try OP [--family N]\n\
          \x20      nlfam-vmtest unload-race CYCLES KO [PARAMS]\n\
+         \x20      nlfam-vmtest fail-nth ... | nlfam-vmtest init-window ... (their own usage)\n\
          \x20      nlfam-vmtest sec CHECK ARGS... | nlfam-vmtest edge CHECK ARGS... (their own usage)\n\
          checks: echo-sizes echo-portid ack ack-format unknown-type malformed batch kv dump dump-10000\n\
          dump-intr notify publish stats limits stress-kv flood unprivileged unprivileged-open hold\n\
