@@ -74,6 +74,8 @@ mod error;
 mod event;
 mod family;
 mod message;
+#[cfg(test)]
+mod ops_tests;
 mod socket;
 mod sys;
 

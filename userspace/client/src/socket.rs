@@ -116,11 +116,17 @@ impl Socket {
         let _ = sys::set_opt(fd.as_raw_fd(), SOL_NETLINK, NETLINK_EXT_ACK, 1);
         sys::bind(fd.as_raw_fd(), 0)?;
         let portid = sys::portid(fd.as_raw_fd())?;
+        Ok(Self::from_bound(fd, family, portid))
+    }
+
+    /// A socket over `fd`, bound with port id `portid`. (Tests put a fake kernel behind
+    /// the descriptor.)
+    pub(crate) fn from_bound(fd: OwnedFd, family: u32, portid: u32) -> Self {
         let seq = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as u32)
             .unwrap_or(1);
-        Ok(Self {
+        Self {
             fd,
             family,
             portid,
@@ -132,7 +138,7 @@ impl Socket {
             queued_bytes: 0,
             queue_max: QUEUE_MAX_BYTES,
             lost: false,
-        })
+        }
     }
 
     /// The family number.
