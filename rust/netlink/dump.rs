@@ -7,10 +7,10 @@
 
 use super::error::errno::EMSGSIZE;
 use super::error::Failure;
-use super::skb::SkBuffMut;
+use super::skb::{SkBuffMut, SkbWriter};
 use super::socket::SocketRef;
 use crate::compat;
-use crate::proto::attr::{NoSpace, Writer};
+use crate::proto::attr::NoSpace;
 use crate::proto::wire::{NLM_F_DUMP_INTR, NLM_F_MULTI};
 use core::ffi::c_int;
 use core::mem::{align_of, size_of};
@@ -65,7 +65,7 @@ impl DumpSink<'_> {
         &mut self,
         ty: u16,
         max: usize,
-        f: impl FnOnce(&mut Writer<'_>) -> Result<(), NoSpace>,
+        f: impl FnOnce(&mut SkbWriter<'_>) -> Result<(), NoSpace>,
     ) -> Result<(), NoSpace> {
         let mut flags = NLM_F_MULTI;
         if *self.prev_generation != 0 && *self.generation != *self.prev_generation {

@@ -43,7 +43,7 @@ pub(crate) use periodic::Periodic;
 pub(crate) use pernet::{PerNet, PernetId, PernetRegistration};
 pub(crate) use registration::{module_refcount, Sockets};
 pub(crate) use request::Request;
-pub(crate) use skb::{Gfp, SkBuff};
+pub(crate) use skb::{Gfp, SkBuff, SkbWriter};
 pub(crate) use socket::SocketRef;
 pub(crate) use table::unit_registered;
 

@@ -17,9 +17,9 @@
 
 use super::error::errno::EMSGSIZE;
 use super::error::{err, Failure};
-use super::skb::{Gfp, SkBuff};
+use super::skb::{Gfp, SkBuff, SkbWriter};
 use super::socket::SocketRef;
-use crate::proto::attr::{NoSpace, Writer};
+use crate::proto::attr::NoSpace;
 use core::cell::Cell;
 
 /// Room reserved beyond the current answer for the answers still to come.
@@ -52,7 +52,7 @@ impl<'a> Replies<'a> {
         &self,
         size: usize,
         rest: usize,
-        f: impl FnOnce(&mut Writer<'_>) -> Result<(), NoSpace>,
+        f: impl FnOnce(&mut SkbWriter<'_>) -> Result<(), NoSpace>,
     ) -> Result<(), Failure> {
         let mut skb = match self.pending.take() {
             Some(skb) if skb.tailroom() >= size => skb,

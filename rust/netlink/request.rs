@@ -11,9 +11,9 @@ use super::error::errno::EMSGSIZE;
 use super::error::{err, Failure};
 use super::membership::{self, MAX_GROUPS};
 use super::reply::Replies;
-use super::skb::{Gfp, InSkb, SkBuff};
+use super::skb::{Gfp, InSkb, SkBuff, SkbWriter};
 use super::socket::SocketRef;
-use crate::proto::attr::{NoSpace, Writer};
+use crate::proto::attr::NoSpace;
 use crate::proto::wire::{align, Msg, NlMsgHdr, NLMSG_HDRLEN};
 use core::cell::Cell;
 use kernel::bindings;
@@ -187,7 +187,7 @@ impl<'a> Request<'a> {
         ty: u16,
         flags: u16,
         size: usize,
-        f: impl FnOnce(&mut Writer<'_>) -> Result<(), NoSpace>,
+        f: impl FnOnce(&mut SkbWriter<'_>) -> Result<(), NoSpace>,
     ) -> Result<(), Failure> {
         // Header plus payload, padded: what the writer reserves.
         let total = align(

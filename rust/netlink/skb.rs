@@ -4,7 +4,7 @@
 //! [`InSkb`], a borrowed view of the skb the netlink core hands to our input callback.
 
 use crate::compat::{ffi, local};
-use crate::proto::attr::{NoSpace, Writer};
+use crate::proto::attr::{NoSpace, Sink, Writer};
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicUsize, Ordering};
 use kernel::bindings;
@@ -57,7 +57,7 @@ impl SkBuff {
     pub(crate) fn append<R>(
         &mut self,
         max: usize,
-        f: impl FnOnce(&mut Writer<'_>) -> Result<R, NoSpace>,
+        f: impl FnOnce(&mut SkbWriter<'_>) -> Result<R, NoSpace>,
     ) -> Result<R, NoSpace> {
         // SAFETY: We own the skb (type invariant); the view lives only for this call.
         unsafe { SkBuffMut::from_raw(self.0) }.append(max, f)
@@ -122,7 +122,7 @@ impl SkBuffMut<'_> {
     pub(crate) fn append<R>(
         &mut self,
         max: usize,
-        f: impl FnOnce(&mut Writer<'_>) -> Result<R, NoSpace>,
+        f: impl FnOnce(&mut SkbWriter<'_>) -> Result<R, NoSpace>,
     ) -> Result<R, NoSpace> {
         let skb = self.skb.as_ptr();
         // SAFETY: `skb` is valid (type invariant); `tail` and `end` are offsets from `head`
@@ -134,18 +134,81 @@ impl SkBuffMut<'_> {
             )
         };
         let n = room.min(max);
-        // SAFETY: `tail..tail + n` is the skb's tailroom, which only this view writes; it is
-        // zeroed first so the slice never exposes uninitialised memory.
-        let buf = unsafe {
-            core::ptr::write_bytes(tail, 0, n);
-            core::slice::from_raw_parts_mut(tail, n)
+        let Some(start) = NonNull::new(tail) else {
+            return Err(NoSpace);
         };
-        let mut w = Writer::new(buf);
+        // SAFETY: `start..start + n` is the skb's tailroom, which only this view writes,
+        // and the sink lives only for this call.
+        let mut sink = unsafe { Tailroom::new(start, n) };
+        let mut w = Writer::over(&mut sink);
         let r = f(&mut w)?;
+        // Every byte below the writer's length has been written (`Sink`'s contract):
+        // nothing uninitialised is sent.
         let used = w.len() as core::ffi::c_uint;
         // SAFETY: `used <= n <= tailroom`, so `skb_put` cannot overrun (it would BUG).
         unsafe { bindings::skb_put(skb, used) };
         Ok(r)
+    }
+}
+
+/// A writer of messages into an skb (see [`SkBuff::append`]).
+pub(crate) type SkbWriter<'a> = Writer<'a, Tailroom>;
+
+/// An skb's tailroom as the [`Writer`]'s storage. The allocator leaves it uninitialised,
+/// so it is written through raw pointers and never lent out as a slice (zeroing it first
+/// would be one more pass over every payload).
+///
+/// # Invariants
+///
+/// `start..start + len` is tailroom of a valid skb that nothing else reads or writes
+/// while this value exists.
+pub(crate) struct Tailroom {
+    start: NonNull<u8>,
+    len: usize,
+}
+
+impl Tailroom {
+    /// # Safety
+    ///
+    /// `start..start + len` must be an skb's tailroom that nothing else reads or writes
+    /// while the value exists.
+    unsafe fn new(start: NonNull<u8>, len: usize) -> Self {
+        // INVARIANT: guaranteed by the caller.
+        Self { start, len }
+    }
+
+    fn fits(&self, at: usize, n: usize) -> bool {
+        at.checked_add(n).is_some_and(|end| end <= self.len)
+    }
+}
+
+impl Sink for Tailroom {
+    fn capacity(&self) -> usize {
+        self.len
+    }
+
+    #[inline]
+    fn copy_at(&mut self, at: usize, bytes: &[u8]) {
+        if self.fits(at, bytes.len()) {
+            // SAFETY: The range is within the tailroom (checked), which only we write
+            // (type invariant); `bytes` cannot overlap it, as no reference to the
+            // tailroom is ever made.
+            unsafe {
+                core::ptr::copy_nonoverlapping(
+                    bytes.as_ptr(),
+                    self.start.as_ptr().add(at),
+                    bytes.len(),
+                )
+            };
+        }
+    }
+
+    #[inline]
+    fn zero_at(&mut self, at: usize, n: usize) {
+        if self.fits(at, n) {
+            // SAFETY: As in `copy_at`.
+            unsafe { core::ptr::write_bytes(self.start.as_ptr().add(at), 0, n) };
+        }
     }
 }
 

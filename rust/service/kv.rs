@@ -4,11 +4,11 @@
 //! notifications on the KV group. Permission, policy and required attributes are checked
 //! before these run (see [`super::OPS`]).
 
-use super::store::{to_kvec, Key, Walk};
+use super::store::{copy, Key, Walk};
 use super::{required, Attrs, Family};
 use crate::netlink::errno::{EMSGSIZE, ENOENT};
-use crate::netlink::{err, DumpSink, Dumper, Failure, Gfp, Outcome, Request, SkBuff};
-use crate::proto::attr::{attr_space, NoSpace, Writer};
+use crate::netlink::{err, DumpSink, Dumper, Failure, Gfp, Outcome, Request, SkBuff, SkbWriter};
+use crate::proto::attr::{attr_space, NoSpace};
 use crate::proto::family::{attr, group, msg};
 use crate::proto::wire::nlmsg_space;
 use kernel::prelude::*;
@@ -19,7 +19,7 @@ pub(crate) fn entry_space(k: usize, v: usize) -> usize {
     nlmsg_space(attr_space(k + 1) + attr_space(v) + 2 * attr_space(4))
 }
 
-fn put_entry(w: &mut Writer<'_>, key: &[u8], value: Option<&[u8]>) -> Result<(), NoSpace> {
+fn put_entry(w: &mut SkbWriter<'_>, key: &[u8], value: Option<&[u8]>) -> Result<(), NoSpace> {
     w.put_str(attr::KEY, key)?;
     if let Some(v) = value {
         w.put_attr(attr::VALUE, v)?;
@@ -74,7 +74,7 @@ pub(crate) fn set(
         );
     }
     // Allocate before taking the lock.
-    let (key_buf, value_buf) = (Key::new(k)?, to_kvec(v)?);
+    let (key_buf, value_buf) = (Key::new(k)?, copy(v)?);
     let mut store = f.store.lock();
     store.set(key_buf, value_buf, req.hdr().flags, f.quota())?;
     notify(f, req, msg::KV_SET, k, Some(v));

@@ -134,11 +134,49 @@ pub struct Nest(usize);
 #[must_use = "a message must be closed with end_msg"]
 pub struct MsgStart(usize);
 
-/// Encodes netlink messages and attributes into a caller-owned buffer. Every write is
-/// bounds-checked; on [`NoSpace`] the caller cancels with [`Writer::truncate`].
+/// Where a [`Writer`] puts its bytes: a byte slice, or storage that is not initialised
+/// (the kernel's skb tailroom, which cannot be lent out as `&mut [u8]` without zeroing it
+/// first: one more pass over every payload). The writer fills every byte it claims, in
+/// order, so everything before its length has been written.
+pub trait Sink {
+    /// Bytes available.
+    fn capacity(&self) -> usize;
+    /// Copies `bytes` to `at..`; does nothing unless that range is within the capacity
+    /// (the writer checks first).
+    fn copy_at(&mut self, at: usize, bytes: &[u8]);
+    /// Zeroes `n` bytes at `at..`, under the same condition.
+    fn zero_at(&mut self, at: usize, n: usize);
+}
+
+impl Sink for [u8] {
+    fn capacity(&self) -> usize {
+        self.len()
+    }
+
+    #[inline]
+    fn copy_at(&mut self, at: usize, bytes: &[u8]) {
+        if let Some(d) = at
+            .checked_add(bytes.len())
+            .and_then(|end| self.get_mut(at..end))
+        {
+            d.copy_from_slice(bytes);
+        }
+    }
+
+    #[inline]
+    fn zero_at(&mut self, at: usize, n: usize) {
+        if let Some(d) = at.checked_add(n).and_then(|end| self.get_mut(at..end)) {
+            d.fill(0);
+        }
+    }
+}
+
+/// Encodes netlink messages and attributes into a caller-owned buffer (a byte slice by
+/// default, any [`Sink`]). Every write is bounds-checked; on [`NoSpace`] the caller
+/// cancels with [`Writer::truncate`].
 #[derive(Debug)]
-pub struct Writer<'a> {
-    buf: &'a mut [u8],
+pub struct Writer<'a, S: Sink + ?Sized = [u8]> {
+    buf: &'a mut S,
     len: usize,
     /// Alignment padding after raw payload bytes, which a message's length excludes (as
     /// `nlmsg_put` does); attribute padding counts, as after `nlmsg_end`.
@@ -148,6 +186,18 @@ pub struct Writer<'a> {
 impl<'a> Writer<'a> {
     /// Writes into `buf` from its start.
     pub fn new(buf: &'a mut [u8]) -> Self {
+        Self::over(buf)
+    }
+
+    /// The bytes written so far.
+    pub fn written(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
+}
+
+impl<'a, S: Sink + ?Sized> Writer<'a, S> {
+    /// Writes into `buf` from its start.
+    pub fn over(buf: &'a mut S) -> Self {
         Self {
             buf,
             len: 0,
@@ -165,39 +215,45 @@ impl<'a> Writer<'a> {
         self.len == 0
     }
 
-    /// The bytes written so far.
-    pub fn written(&self) -> &[u8] {
-        self.buf.get(..self.len).unwrap_or(&[])
-    }
-
     /// Drops everything written after `len` (used to cancel a half-built message).
     pub fn truncate(&mut self, len: usize) {
         self.len = self.len.min(len);
     }
 
-    /// Claims `n` bytes plus alignment padding. Only the padding is zeroed here: every
-    /// caller overwrites all `n` bytes it gets (zeroing them too would be one more pass
-    /// over every echoed or stored payload).
+    /// Claims `n` bytes plus alignment padding: where they start. Only the padding is
+    /// written here; every caller writes all `n` bytes itself.
     #[inline]
-    fn reserve(&mut self, n: usize) -> Result<&mut [u8], NoSpace> {
+    fn reserve(&mut self, n: usize) -> Result<usize, NoSpace> {
         let start = self.len;
+        let data_end = start.checked_add(n).ok_or(NoSpace)?;
         let end = start.checked_add(align(n)).ok_or(NoSpace)?;
-        let dst = self.buf.get_mut(start..end).ok_or(NoSpace)?;
-        let (data, padding) = dst.split_at_mut(n);
-        padding.fill(0);
+        if end > self.buf.capacity() {
+            return Err(NoSpace);
+        }
+        self.buf.zero_at(data_end, end - data_end);
         self.len = end;
         self.pad = 0;
-        Ok(data)
+        Ok(start)
     }
 
+    /// Overwrites bytes already written (a length filled in at the end).
     #[inline]
     fn patch(&mut self, at: usize, bytes: &[u8]) {
-        if let Some(d) = at
+        if at
             .checked_add(bytes.len())
-            .and_then(|end| self.buf.get_mut(at..end))
+            .is_some_and(|end| end <= self.len)
         {
-            d.copy_from_slice(bytes);
+            self.buf.copy_at(at, bytes);
         }
+    }
+
+    /// An attribute header at `at`.
+    #[inline]
+    fn attr_header(&mut self, at: usize, len: u16, ty: u16) {
+        let mut h = [0u8; NLA_HDRLEN];
+        h[..2].copy_from_slice(&len.to_ne_bytes());
+        h[2..].copy_from_slice(&ty.to_ne_bytes());
+        self.buf.copy_at(at, &h);
     }
 
     /// Starts a message; its length is filled in by [`Writer::end_msg`].
@@ -209,7 +265,6 @@ impl<'a> Writer<'a> {
         seq: u32,
         pid: u32,
     ) -> Result<MsgStart, NoSpace> {
-        let at = self.len;
         let hdr = NlMsgHdr {
             len: NLMSG_HDRLEN as u32,
             ty,
@@ -217,7 +272,8 @@ impl<'a> Writer<'a> {
             seq,
             pid,
         };
-        self.reserve(NLMSG_HDRLEN)?.copy_from_slice(&hdr.to_bytes());
+        let at = self.reserve(NLMSG_HDRLEN)?;
+        self.buf.copy_at(at, &hdr.to_bytes());
         Ok(MsgStart(at))
     }
 
@@ -234,7 +290,8 @@ impl<'a> Writer<'a> {
     /// Appends raw payload bytes (padded to alignment).
     #[inline]
     pub fn put_bytes(&mut self, bytes: &[u8]) -> Result<(), NoSpace> {
-        self.reserve(bytes.len())?.copy_from_slice(bytes);
+        let at = self.reserve(bytes.len())?;
+        self.buf.copy_at(at, bytes);
         self.pad = align(bytes.len()) - bytes.len();
         Ok(())
     }
@@ -242,11 +299,9 @@ impl<'a> Writer<'a> {
     /// Appends an attribute with the given payload.
     pub fn put_attr(&mut self, ty: u16, payload: &[u8]) -> Result<(), NoSpace> {
         let len = u16::try_from(payload.len() + NLA_HDRLEN).map_err(|_| NoSpace)?;
-        let dst = self.reserve(NLA_HDRLEN + payload.len())?;
-        let (h, p) = dst.split_at_mut(NLA_HDRLEN);
-        h[..2].copy_from_slice(&len.to_ne_bytes());
-        h[2..].copy_from_slice(&ty.to_ne_bytes());
-        p.copy_from_slice(payload);
+        let at = self.reserve(usize::from(len))?;
+        self.attr_header(at, len, ty);
+        self.buf.copy_at(at + NLA_HDRLEN, payload);
         Ok(())
     }
 
@@ -269,13 +324,10 @@ impl<'a> Writer<'a> {
     /// Appends a NUL-terminated string attribute.
     pub fn put_str(&mut self, ty: u16, s: &[u8]) -> Result<(), NoSpace> {
         let len = u16::try_from(s.len() + 1 + NLA_HDRLEN).map_err(|_| NoSpace)?;
-        let dst = self.reserve(len as usize)?;
-        let (h, p) = dst.split_at_mut(NLA_HDRLEN);
-        h[..2].copy_from_slice(&len.to_ne_bytes());
-        h[2..].copy_from_slice(&ty.to_ne_bytes());
-        let (text, nul) = p.split_at_mut(s.len());
-        text.copy_from_slice(s);
-        nul.fill(0);
+        let at = self.reserve(usize::from(len))?;
+        self.attr_header(at, len, ty);
+        self.buf.copy_at(at + NLA_HDRLEN, s);
+        self.buf.zero_at(at + NLA_HDRLEN + s.len(), 1);
         Ok(())
     }
 
@@ -324,6 +376,52 @@ mod tests {
     }
     use crate::proto::wire::MsgIter;
     use std::vec::Vec;
+
+    /// Storage that remembers which bytes were written, as the kernel's uninitialised skb
+    /// tailroom would need: everything below the writer's length must have been written
+    /// (`Sink`'s contract), or stale kernel memory would be sent.
+    struct Tracking(std::vec::Vec<Option<u8>>);
+
+    impl Sink for Tracking {
+        fn capacity(&self) -> usize {
+            self.0.len()
+        }
+        fn copy_at(&mut self, at: usize, bytes: &[u8]) {
+            for (d, b) in self.0[at..at + bytes.len()].iter_mut().zip(bytes) {
+                *d = Some(*b);
+            }
+        }
+        fn zero_at(&mut self, at: usize, n: usize) {
+            self.0[at..at + n].fill(Some(0));
+        }
+    }
+
+    #[test]
+    fn every_byte_below_the_length_is_written() {
+        let mut sink = Tracking(std::vec![None; 256]);
+        let mut w = Writer::over(&mut sink);
+        let m = w.begin_msg(0x10, 1, 2, 3).unwrap();
+        w.put_str(1, b"abc").unwrap();
+        w.put_attr(2, &[1, 2, 3, 4, 5]).unwrap();
+        let n = w.begin_nest(3).unwrap();
+        w.put_u8(4, 9).unwrap();
+        w.put_u16(5, 7).unwrap();
+        w.end_nest(n).unwrap();
+        w.put_bytes(&[7; 3]).unwrap();
+        w.end_msg(m).unwrap();
+        // A message cut short and cancelled, then another.
+        let before = w.len();
+        let m2 = w.begin_msg(0x11, 0, 0, 0).unwrap();
+        assert_eq!(w.put_attr(1, &[0; 300]), Err(NoSpace));
+        w.truncate(before);
+        let _ = m2;
+        let m3 = w.begin_msg(0x12, 0, 0, 0).unwrap();
+        w.put_u64(6, 1).unwrap();
+        w.end_msg(m3).unwrap();
+        let len = w.len();
+        assert!(len > before);
+        assert!(sink.0[..len].iter().all(Option::is_some));
+    }
 
     #[test]
     fn write_then_read_back() {
