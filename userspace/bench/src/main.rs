@@ -5,7 +5,8 @@
 //!   nlfam-bench report latest.json --md latest.md --summary summary.json
 
 use clap::{Parser, Subcommand};
-use nlfam_bench::{report, run_slot, PlanArgs, Slot};
+use nlfam_bench::{report, run_slot, Slot};
+use serde_json::Value;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -23,29 +24,8 @@ struct Cli {
 enum Command {
     /// Run every row against the loaded module (one slot) and write the samples as JSON.
     Run {
-        /// Label of the loaded module in the results (rust, c, ...).
-        #[arg(long)]
-        label: String,
-        /// Netlink family the module serves.
-        #[arg(long, default_value_t = 25)]
-        family: u32,
-        /// This round, for progress lines and the JSON.
-        #[arg(long, default_value_t = 1)]
-        round: u32,
-        /// Number of rounds.
-        #[arg(long, default_value_t = 1)]
-        rounds: u32,
-        /// Samples of every module row in this slot.
-        #[arg(long)]
-        samples: usize,
-        /// Samples of every floor row in this slot.
-        #[arg(long)]
-        floor_samples: usize,
-        /// Delete the entries added to the store at the end.
-        #[arg(long)]
-        cleanup: bool,
         #[command(flatten)]
-        plan: PlanArgs,
+        slot: Slot,
         /// Where to write the part.
         #[arg(long)]
         out: PathBuf,
@@ -74,7 +54,7 @@ enum Command {
     },
 }
 
-fn read_json(p: &PathBuf) -> Result<serde_json::Value, String> {
+fn read_json(p: &PathBuf) -> Result<Value, String> {
     let s = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
     serde_json::from_str(&s).map_err(|e| format!("{}: {e}", p.display()))
 }
@@ -85,33 +65,9 @@ fn write(p: &PathBuf, s: &str) -> Result<(), String> {
 
 fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
-        Command::Run {
-            label,
-            family,
-            round,
-            rounds,
-            samples,
-            floor_samples,
-            cleanup,
-            plan,
-            out,
-        } => {
-            let slot = Slot {
-                family,
-                label,
-                round,
-                rounds,
-                samples,
-                floor_samples,
-                plan: plan.plan()?,
-                cleanup,
-                strict: true,
-            };
+        Command::Run { slot, out } => {
             let part = run_slot(&slot).map_err(|e| e.to_string())?;
-            write(
-                &out,
-                &serde_json::to_string(&part).map_err(|e| e.to_string())?,
-            )
+            write(&out, &part.to_string())
         }
         Command::Merge {
             meta,
@@ -119,31 +75,19 @@ fn run(cli: Cli) -> Result<(), String> {
             out,
             parts,
         } => {
-            let meta = match meta {
-                Some(p) => read_json(&p)?,
-                None => serde_json::json!({}),
-            };
+            let meta = meta.as_ref().map_or(Ok(Value::Null), read_json)?;
             let parts = parts.iter().map(read_json).collect::<Result<Vec<_>, _>>()?;
-            let raw = report::merge(&parts, meta, &labels)?;
             write(
                 &out,
-                &serde_json::to_string_pretty(&raw).map_err(|e| e.to_string())?,
+                &format!("{:#}", report::merge(&parts, meta, &labels)?),
             )
         }
         Command::Report { raw, md, summary } => {
             let data = report::Data::parse(&read_json(&raw)?)?;
             let text = data.markdown();
             print!("{text}");
-            if let Some(p) = md {
-                write(&p, &text)?;
-            }
-            if let Some(p) = summary {
-                write(
-                    &p,
-                    &serde_json::to_string_pretty(&data.summary()).map_err(|e| e.to_string())?,
-                )?;
-            }
-            Ok(())
+            md.map_or(Ok(()), |p| write(&p, &text))?;
+            summary.map_or(Ok(()), |p| write(&p, &format!("{:#}", data.summary())))
         }
     }
 }

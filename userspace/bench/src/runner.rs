@@ -1,79 +1,66 @@
 //! One module load's share of a benchmark (a "slot"): every row of the plan, the store
 //! filled as the rows need it, the results as a JSON "part". The VM driver runs one slot
-//! per module and round; [`crate::report::merge`] joins the parts (the report depends on the
-//! runner's labels, never the other way round).
+//! per module and round; [`crate::report::merge`] joins the parts.
 
-use crate::rows::{Kind, Plan, Row};
-use crate::workload::{Bench, Sample};
+use crate::rows::{Kind, PlanArgs, Row, FLOOR};
+use crate::stats::{fmt_rate, Sample, Summary};
+use crate::workload::Bench;
 use nlfam::Error;
 use serde_json::{json, Value};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-/// Label of the floor's samples (the floor does not depend on the loaded module).
-pub const FLOOR: &str = "floor";
-
-/// What a slot runs.
-#[derive(Clone, Debug)]
+/// What a slot runs: the options of `nlfam-bench run`.
+#[derive(Clone, Debug, clap::Args)]
 pub struct Slot {
-    /// Netlink family of the loaded module.
-    pub family: u32,
-    /// Label of the loaded module ("rust", "c", ...).
+    /// Label of the loaded module in the results (rust, c, ...).
+    #[arg(long)]
     pub label: String,
-    /// This round (1-based) and the number of rounds, for progress lines and the JSON.
+    /// Netlink family the module serves.
+    #[arg(long, default_value_t = 25)]
+    pub family: u32,
+    /// This round, for progress lines and the JSON.
+    #[arg(long, default_value_t = 1)]
     pub round: u32,
     /// Number of rounds.
+    #[arg(long, default_value_t = 1)]
     pub rounds: u32,
-    /// Samples of every module row.
+    /// Samples of every module row in this slot.
+    #[arg(long)]
     pub samples: usize,
-    /// Samples of every floor row (the floor runs in every slot, so it gets its share).
+    /// Samples of every floor row in this slot (the floor runs in every slot).
+    #[arg(long)]
     pub floor_samples: usize,
-    /// Sizes, sample length, row filter.
-    pub plan: Plan,
-    /// Delete the entries the slot added at the end (the CLI; the VM unloads instead).
+    /// Delete the entries added to the store at the end, and skip the rows beyond the
+    /// module's max_entries (a module loaded by someone else, as for `nlfam bench`);
+    /// without it such rows fail the run (the VM, which unloads the module instead).
+    #[arg(long)]
     pub cleanup: bool,
-    /// Fail when the module's `max_entries` is below a store row's size (the VM run);
-    /// otherwise skip those rows with a message (the CLI).
-    pub strict: bool,
+    #[command(flatten)]
+    pub plan: PlanArgs,
 }
 
 /// The `max_entries` parameter of the loaded nlfam module (Rust or C), from /sys/module.
 pub fn max_entries_param() -> Option<u64> {
     ["nlfam", "nlfam_c"].into_iter().find_map(|m| {
-        std::fs::read_to_string(format!("/sys/module/{m}/parameters/max_entries"))
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
+        let p = format!("/sys/module/{m}/parameters/max_entries");
+        std::fs::read_to_string(p).ok()?.trim().parse().ok()
     })
 }
 
-fn sample_json(s: &Sample) -> Value {
-    let mut v = json!({"ops": s.ops, "ns": s.ns});
-    if let Some(p) = s.p50_ns {
-        v["p50_ns"] = json!(p);
-    }
-    if let Some(p) = s.p99_ns {
-        v["p99_ns"] = json!(p);
-    }
-    if let Some(d) = s.drops {
-        v["drops"] = json!(d);
-    }
-    v
-}
-
 /// What the guest is: kernel release, CPUs, CPU model, clock source, and the hypervisor
-/// signature of CPUID leaf 0x40000000 ("TCGTCGTCGTCG" under QEMU's TCG, "KVMKVMKVM"
-/// under KVM).
+/// signature.
 pub fn guest_info() -> Value {
     let read = |p: &str| {
         std::fs::read_to_string(p)
-            .map(|s| s.trim().to_string())
             .unwrap_or_default()
+            .trim()
+            .to_string()
     };
-    let model = read("/proc/cpuinfo")
-        .lines()
-        .find(|l| l.starts_with("model name"))
+    let cpuinfo = read("/proc/cpuinfo");
+    let model = cpuinfo.lines().find_map(|l| l.strip_prefix("model name"));
+    let model = model
         .and_then(|l| l.split_once(':'))
-        .map(|(_, m)| m.trim().to_string())
-        .unwrap_or_default();
+        .map_or("", |(_, m)| m.trim());
     json!({
         "kernel": read("/proc/sys/kernel/osrelease"),
         // Online CPUs, not the affinity mask (the client may be pinned).
@@ -85,34 +72,30 @@ pub fn guest_info() -> Value {
     })
 }
 
-/// The hypervisor's CPUID signature, or "" on bare metal.
-#[cfg(target_arch = "x86_64")]
+/// The signature of CPUID leaf 0x40000000 ("TCGTCGTCGTCG" under QEMU's TCG, "KVMKVMKVM"
+/// under KVM), "" on bare metal, "unknown" when it cannot be told.
 pub fn hypervisor_signature() -> String {
-    use std::arch::x86_64::__cpuid;
-    // Leaf 1, ECX bit 31: running under a hypervisor.
-    #[allow(unused_unsafe)]
-    // SAFETY: CPUID exists on every x86_64 CPU and has no side effects.
-    let (l1, l4) = unsafe { (__cpuid(1), __cpuid(0x4000_0000)) };
-    if l1.ecx & (1 << 31) == 0 {
-        return String::new();
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::__cpuid;
+        // SAFETY: CPUID exists on every x86_64 CPU and has no side effects.
+        #[allow(unused_unsafe)]
+        let (l1, l4) = unsafe { (__cpuid(1), __cpuid(0x4000_0000)) };
+        // Leaf 1, ECX bit 31: running under a hypervisor.
+        if l1.ecx & (1 << 31) == 0 {
+            return String::new();
+        }
+        let b: Vec<u8> = [l4.ebx, l4.ecx, l4.edx]
+            .iter()
+            .flat_map(|r| r.to_le_bytes())
+            .collect();
+        let s = String::from_utf8_lossy(&b)
+            .trim_end_matches('\0')
+            .to_string();
+        if !s.is_empty() {
+            return s;
+        }
     }
-    let mut b = Vec::with_capacity(12);
-    for r in [l4.ebx, l4.ecx, l4.edx] {
-        b.extend_from_slice(&r.to_le_bytes());
-    }
-    let s: String = String::from_utf8_lossy(&b)
-        .trim_end_matches('\0')
-        .to_string();
-    if s.is_empty() {
-        "unknown".into()
-    } else {
-        s
-    }
-}
-
-/// The hypervisor's CPUID signature (not x86_64: unknown).
-#[cfg(not(target_arch = "x86_64"))]
-pub fn hypervisor_signature() -> String {
     "unknown".into()
 }
 
@@ -127,30 +110,29 @@ pub fn accelerator_of(signature: &str) -> &'static str {
 }
 
 /// Runs a slot and returns its part: `{"label", "round", "guest", "rows": [{"id", "label",
-/// "samples": [...]}]}`. Progress lines go to stderr.
+/// "samples": [...], "hist"}]}`. Progress lines go to stderr.
 pub fn run_slot(slot: &Slot) -> Result<Value, Error> {
-    let prefix = if slot.cleanup {
-        format!("bench: {}", slot.label)
-    } else {
-        format!("round {}/{}: {}", slot.round, slot.rounds, slot.label)
+    let prefix = match slot.cleanup {
+        true => format!("bench: {}", slot.label),
+        false => format!("round {}/{}: {}", slot.round, slot.rounds, slot.label),
     };
-    let mut rows = slot.plan.rows();
-    if let Some(max) = max_entries_param() {
-        let (fit, big): (Vec<Row>, Vec<Row>) = rows
-            .into_iter()
-            .partition(|r| !r.kind.uses_store() || r.size <= max);
-        if !big.is_empty() {
-            let ids: Vec<String> = big.iter().map(Row::id).collect();
-            let msg = format!(
-                "the module's max_entries is {max}, too small for {} (load it with max_entries=1100000)",
-                ids.join(", ")
-            );
-            if slot.strict {
-                return Err(crate::usage(msg));
-            }
-            eprintln!("{prefix}: skipping rows: {msg}");
+    let plan = slot.plan.plan().map_err(crate::usage)?;
+    let mut rows = plan.rows();
+    let max = max_entries_param().unwrap_or(u64::MAX);
+    let too_big: Vec<String> = (rows.iter())
+        .filter(|r| r.kind.uses_store() && r.size > max)
+        .map(Row::id)
+        .collect();
+    if !too_big.is_empty() {
+        let msg = format!(
+            "the module's max_entries is {max}, too small for {} (load it with max_entries=1100000)",
+            too_big.join(", ")
+        );
+        if !slot.cleanup {
+            return Err(crate::usage(msg));
         }
-        rows = fit;
+        eprintln!("{prefix}: skipping rows: {msg}");
+        rows.retain(|r| !r.kind.uses_store() || r.size <= max);
     }
     let mut bench = Bench::open(slot.family)?;
     if rows.iter().any(|r| r.kind.uses_store()) {
@@ -162,12 +144,11 @@ pub fn run_slot(slot: &Slot) -> Result<Value, Error> {
             )));
         }
     }
-    let result = run_rows(slot, &prefix, &rows, &mut bench);
+    let result = run_rows(slot, &prefix, &rows, plan.sample, &mut bench);
     if slot.cleanup && bench.filled() > 0 {
         eprintln!("{prefix}: deleting the {} entries added", bench.filled());
-        bench.clear()?;
+        bench.fill_to(0)?;
     }
-    let out = result?;
     Ok(json!({
         "schema": 1,
         "part": true,
@@ -175,7 +156,7 @@ pub fn run_slot(slot: &Slot) -> Result<Value, Error> {
         "round": slot.round,
         "rounds": slot.rounds,
         "guest": guest_info(),
-        "rows": out,
+        "rows": result?,
     }))
 }
 
@@ -183,14 +164,15 @@ fn run_rows(
     slot: &Slot,
     prefix: &str,
     rows: &[Row],
+    sample: Duration,
     bench: &mut Bench,
 ) -> Result<Vec<Value>, Error> {
     let mut out = Vec::new();
     for &row in rows {
-        let (label, n) = if row.kind == Kind::Floor {
-            (FLOOR, slot.floor_samples)
-        } else {
-            (slot.label.as_str(), slot.samples)
+        let floor = row.kind == Kind::Floor;
+        let (label, n) = match floor {
+            true => (FLOOR, slot.floor_samples),
+            false => (slot.label.as_str(), slot.samples),
         };
         if n == 0 {
             continue;
@@ -204,40 +186,29 @@ fn run_rows(
             bench.fill_to(row.size)?;
             let have = bench.entries()?;
             if have != row.size {
-                return Err(Error::Protocol(format!(
+                let msg = format!(
                     "wrong answer: STATS counts {have} entries after filling to {}",
                     row.size
-                )));
+                );
+                return Err(Error::Protocol(msg));
             }
             eprintln!("{prefix}: filled in {:.1} s", t.elapsed().as_secs_f64());
         }
         let t = Instant::now();
-        let samples = bench
-            .run_row(row, n, slot.plan.sample)
+        let samples = (bench.run_row(row, n, sample))
             .map_err(|e| Error::Protocol(format!("{row} ({}): {e}", slot.label)))?;
         let rates: Vec<f64> = samples.iter().map(Sample::rate).collect();
-        let s = crate::stats::Summary::of(&rates);
-        let drops: u64 = samples.iter().filter_map(|s| s.drops).sum();
+        let rate = Summary::of(&rates).map_or(String::new(), |s| fmt_rate(s.mean, s.half));
+        let drops = samples.iter().filter_map(|s| s.drops).reduce(|a, b| a + b);
         eprintln!(
-            "{prefix}: {:<11} {:>2} samples in {:5.1} s: {} {}{}",
+            "{prefix}: {:<11} {n:>2} samples in {:5.1} s: {rate} {}{}",
             row.id(),
-            n,
             t.elapsed().as_secs_f64(),
-            s.map(|s| crate::stats::fmt_rate(s.mean, s.half))
-                .unwrap_or_default(),
-            row.kind.rate_unit(),
-            if row.kind == Kind::Fanout {
-                format!(", {drops} drops")
-            } else {
-                String::new()
-            }
+            row.kind.spec().rate_unit,
+            drops.map_or(String::new(), |d| format!(", {d} drops"))
         );
-        let mut r = json!({
-            "id": row.id(),
-            "label": label,
-            "samples": samples.iter().map(sample_json).collect::<Vec<_>>(),
-        });
-        if row.kind == Kind::Floor {
+        let mut r = json!({"id": row.id(), "label": label, "samples": samples});
+        if floor {
             r["loaded"] = json!(slot.label);
         }
         if matches!(row.kind, Kind::Echo | Kind::Floor) {
