@@ -12,7 +12,7 @@ pub mod runner;
 pub mod stats;
 pub mod workload;
 
-pub use rows::{Kind, Plan, PlanArgs, Row};
+pub use rows::{Kind, PlanArgs, Row};
 pub use runner::{run_slot, Slot};
 
 /// `nlfam bench`: the plan's rows against the loaded module, `samples` each (the floor
@@ -22,34 +22,35 @@ pub fn bench_loaded(
     samples: usize,
     plan: &PlanArgs,
 ) -> Result<serde_json::Value, nlfam::Error> {
-    let sample_ms = plan.plan().map_err(usage)?.sample.as_millis() as u64;
     let loaded = |m: &&str| std::path::Path::new(&format!("/sys/module/{m}")).exists();
-    let label = ["nlfam", "nlfam_c"]
-        .into_iter()
-        .find(loaded)
-        .unwrap_or("module")
-        .into();
-    let (round, rounds, floor_samples, cleanup) = (1, 1, samples, true);
-    let plan = plan.clone();
+    let label = ["nlfam", "nlfam_c"].into_iter().find(loaded).unwrap_or("module").to_string();
+    let (sample_ms, plan) = (plan.plan().map_err(usage)?.sample().as_millis(), plan.clone());
     let slot = Slot {
         label,
         family,
-        round,
-        rounds,
+        round: 1,
+        rounds: 1,
         samples,
-        floor_samples,
-        cleanup,
+        floor_samples: samples,
+        cleanup: true,
         plan,
     };
     let part = run_slot(&slot)?;
+    // SAFETY: time with a null pointer only returns the time; gmtime_r only writes the
+    // broken-down time into the struct it is given.
+    let tm = unsafe {
+        let (t, mut tm) = (libc::time(std::ptr::null_mut()), std::mem::zeroed::<libc::tm>());
+        libc::gmtime_r(&t, &mut tm);
+        tm
+    };
+    let (y, mo, d, h, mi, s) =
+        (tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
     let meta = serde_json::json!({
         "accelerator": runner::accelerator_of(&runner::hypervisor_signature()),
         "commit": "-",
-        "date": now_utc(),
-        "config": {
-            "samples": samples, "rounds": 1, "sample_ms": sample_ms,
-            "quick": slot.plan.quick, "params": "(as loaded)", "family": family,
-        },
+        "date": format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z"),
+        "config": {"samples": samples, "rounds": 1, "sample_ms": sample_ms as u64, "quick": slot.plan.quick,
+            "params": "(as loaded)", "family": family},
     });
     report::merge(&[part], meta, &[slot.label]).map_err(usage)
 }
@@ -57,18 +58,4 @@ pub fn bench_loaded(
 /// An error that is the user's to fix, printed as it is.
 pub fn usage(msg: String) -> nlfam::Error {
     nlfam::Error::Io(std::io::Error::other(msg))
-}
-
-/// The current time as "YYYY-MM-DDTHH:MM:SSZ".
-pub fn now_utc() -> String {
-    // SAFETY: time with a null pointer only returns the time; gmtime_r writes the
-    // broken-down time into the struct it is given.
-    let tm = unsafe {
-        let (t, mut tm) = (libc::time(std::ptr::null_mut()), std::mem::zeroed());
-        libc::gmtime_r(&t, &mut tm);
-        tm
-    };
-    let (y, mo, d) = (tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-    let (h, mi, s) = (tm.tm_hour, tm.tm_min, tm.tm_sec);
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
 }

@@ -10,11 +10,9 @@ use serde_json::Value;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// Benchmarks of nlfam's kernel modules: workloads, merge and reports (make bench drives it)
 #[derive(Parser)]
-#[command(
-    name = "nlfam-bench",
-    about = "Benchmarks of nlfam's kernel modules: workloads, merge and reports (make bench drives it)"
-)]
+#[command(name = "nlfam-bench")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -54,50 +52,39 @@ enum Command {
     },
 }
 
-fn read_json(p: &PathBuf) -> Result<Value, String> {
-    let s = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
-    serde_json::from_str(&s).map_err(|e| format!("{}: {e}", p.display()))
+fn read(p: &PathBuf) -> Result<Value, String> {
+    let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))
 }
 
-fn write(p: &PathBuf, s: &str) -> Result<(), String> {
-    std::fs::write(p, s).map_err(|e| format!("{}: {e}", p.display()))
+fn write(p: &PathBuf, text: String) -> Result<(), String> {
+    std::fs::write(p, text).map_err(|e| format!("{}: {e}", p.display()))
 }
 
-fn run(cli: Cli) -> Result<(), String> {
-    match cli.command {
+fn run(command: Command) -> Result<(), String> {
+    match command {
         Command::Run { slot, out } => {
-            let part = run_slot(&slot).map_err(|e| e.to_string())?;
-            write(&out, &part.to_string())
+            write(&out, run_slot(&slot).map_err(|e| e.to_string())?.to_string())
         }
-        Command::Merge {
-            meta,
-            labels,
-            out,
-            parts,
-        } => {
-            let meta = meta.as_ref().map_or(Ok(Value::Null), read_json)?;
-            let parts = parts.iter().map(read_json).collect::<Result<Vec<_>, _>>()?;
-            write(
-                &out,
-                &format!("{:#}", report::merge(&parts, meta, &labels)?),
-            )
+        Command::Merge { meta, labels, out, parts } => {
+            let meta = meta.as_ref().map_or(Ok(Value::Null), read)?;
+            let parts = parts.iter().map(read).collect::<Result<Vec<_>, _>>()?;
+            write(&out, format!("{:#}", report::merge(&parts, meta, &labels)?))
         }
         Command::Report { raw, md, summary } => {
-            let data = report::Data::parse(&read_json(&raw)?)?;
+            let data = report::Data::parse(&read(&raw)?)?;
             let text = data.markdown();
             print!("{text}");
-            md.map_or(Ok(()), |p| write(&p, &text))?;
-            summary.map_or(Ok(()), |p| write(&p, &format!("{:#}", data.summary())))
+            md.map_or(Ok(()), |p| write(&p, text))?;
+            summary.map_or(Ok(()), |p| write(&p, format!("{:#}", data.summary())))
         }
     }
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("nlfam-bench: {e}");
-            ExitCode::FAILURE
-        }
+    let result = run(Cli::parse().command);
+    if let Err(e) = &result {
+        eprintln!("nlfam-bench: {e}");
     }
+    ExitCode::from(u8::from(result.is_err()))
 }

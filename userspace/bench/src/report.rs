@@ -15,8 +15,7 @@ fn items(v: &Value) -> impl Iterator<Item = &Value> {
 }
 
 fn row_of(id: &Value) -> Result<Row, String> {
-    let id = id.as_str().unwrap_or("");
-    Row::parse_id(id).ok_or_else(|| format!("unknown row {id:?}"))
+    Row::parse_id(id.as_str().unwrap_or("")).ok_or_else(|| format!("unknown row {id}"))
 }
 
 /// Joins slot parts into the raw result: `meta` (kernel, accelerator, commit, date,
@@ -27,10 +26,10 @@ fn row_of(id: &Value) -> Result<Row, String> {
 pub fn merge(parts: &[Value], meta: Value, labels: &[String]) -> Result<Value, String> {
     let (mut order, mut rows) = (labels.to_vec(), BTreeMap::new());
     for p in parts {
-        if p["part"] != true {
-            return Err("not a part of nlfam-bench run".into());
-        }
-        let module = p["label"].as_str().unwrap_or("?");
+        let module = p["label"]
+            .as_str()
+            .filter(|_| p["part"] == true)
+            .ok_or("not a part of nlfam-bench run")?;
         if !order.iter().any(|l| l == module) {
             order.push(module.into());
         }
@@ -38,26 +37,24 @@ pub fn merge(parts: &[Value], meta: Value, labels: &[String]) -> Result<Value, S
             let (row, label) = (row_of(&r["id"])?, r["label"].as_str().unwrap_or(module));
             let (spec, title) = (row.kind.spec(), row.title());
             let v = rows.entry(row).or_insert_with(|| {
-                json!({"id": row.id(), "kind": spec.name, "size": row.size, "title": title,
-                    "unit": spec.rate_unit, "samples": {}})
+                json!({"id": row.id(), "kind": spec.name, "size": row.size, "title": title, "unit": spec.rate_unit})
             });
             if let Some(h) = r.get("hist") {
-                let pooled = &mut v["latency_hist"][label];
-                let mut hist = Hist::from_json(pooled);
-                hist.add(&Hist::from_json(h));
-                *pooled = hist.to_json();
+                let mut pooled = Hist::from_json(&v["latency_hist"][label]);
+                pooled.add(&Hist::from_json(h));
+                v["latency_hist"][label] = pooled.to_json();
             }
-            let list = &mut v["samples"][label];
-            let mut samples: Vec<Value> = serde_json::from_value(list.take()).unwrap_or_default();
+            let mut samples: Vec<Value> =
+                serde_json::from_value(v["samples"][label].take()).unwrap_or_default();
             for s in items(&r["samples"]) {
                 let mut s = s.clone();
                 s["round"] = p["round"].clone();
-                if let Some(l) = r.get("loaded").filter(|l| !l.is_null()) {
+                if let Some(l) = r.get("loaded") {
                     s["loaded"] = l.clone();
                 }
                 samples.push(s);
             }
-            *list = samples.into();
+            v["samples"][label] = samples.into();
         }
     }
     if rows.values().any(|r| r["samples"].get(FLOOR).is_some()) {
@@ -67,17 +64,16 @@ pub fn merge(parts: &[Value], meta: Value, labels: &[String]) -> Result<Value, S
     let guest = parts.first().map_or(Value::Null, |p| p["guest"].clone());
     let mut out = meta.as_object().cloned().unwrap_or_default();
     out.entry("kernel").or_insert(guest["kernel"].clone());
-    out.insert("guest".into(), guest);
-    out.insert("labels".into(), json!(order));
+    out.extend([
+        ("guest".into(), guest),
+        ("labels".into(), json!(order)),
+        ("schema".into(), json!(1)),
+    ]);
     out.insert("rows".into(), rows.into_values().collect());
-    out.insert("schema".into(), json!(1));
     out.insert("method".into(), json!({
         "interval": "95% Student t interval of the mean of the samples (t(0.975, n-1) sd / sqrt(n))",
-        "ratio": "delta method on the log ratio: se(ln(a/b))^2 = sd_a^2/(n_a mean_a^2) + \
-            sd_b^2/(n_b mean_b^2), Welch-Satterthwaite degrees of freedom, interval \
-            exp(ln(a/b) +- t * se)",
-        "sample": "one sample = as many operations as fit the sample time (at least one); \
-            rate = operations / wall time",
+        "ratio": "delta method on the log ratio: se(ln(a/b))^2 = sd_a^2/(n_a mean_a^2) + sd_b^2/(n_b mean_b^2), Welch-Satterthwaite degrees of freedom, interval exp(ln(a/b) +- t * se)",
+        "sample": "one sample = as many operations as fit the sample time (at least one); rate = operations / wall time",
     }));
     Ok(Value::Object(out))
 }
@@ -98,21 +94,15 @@ impl Stat {
     /// The statistics of `samples` and their latency histogram; `None` without samples.
     pub fn of(samples: &[Sample], hist: Option<Hist>) -> Option<Stat> {
         let rate = Summary::of(&samples.iter().map(Sample::rate).collect::<Vec<_>>())?;
-        let pct = |p| hist.as_ref()?.percentile(p);
-        let (cost, p50, p99) = (rate.reciprocal(1e9), pct(50.0), pct(99.0));
+        let (p50, p99) =
+            (hist.as_ref().and_then(|h| h.percentile(50.0)), hist.and_then(|h| h.percentile(99.0)));
         let drops = samples.iter().filter_map(|s| s.drops).reduce(|a, b| a + b);
-        Some(Stat {
-            rate,
-            cost,
-            p50,
-            p99,
-            drops,
-        })
+        Some(Stat { rate, cost: rate.reciprocal(1e9), p50, p99, drops })
     }
 }
 
 /// The raw result, parsed: everything but the rows (`meta`), the module labels in table
-/// order (the floor excluded), the rows in table order and the statistics of every row
+/// order (the floor excluded), the rows in table order, and the statistics of every row
 /// and label.
 #[derive(Clone, Debug)]
 pub struct Data {
@@ -121,9 +111,6 @@ pub struct Data {
     pub rows: Vec<Row>,
     pub stats: BTreeMap<(Row, String), Stat>,
 }
-
-/// Per module: the measured ratio of a target, if any, with the verdict.
-pub type Verdicts = Vec<Option<(Ratio, &'static str)>>;
 
 /// A ratio with its interval: "1.03 [0.99, 1.07]".
 pub fn fmt_ratio(r: Ratio) -> String {
@@ -141,9 +128,10 @@ fn cell<T>(v: Option<T>, f: impl FnOnce(T) -> String) -> String {
 /// Whether a target "ratio ≤ limit" (or ≥ when `at_least`) is met: by the estimate,
 /// only within the interval, or not.
 fn verdict(r: &Ratio, limit: f64, at_least: bool) -> &'static str {
-    let (point, reach) = match at_least {
-        true => (r.ratio >= limit, r.hi >= limit),
-        false => (r.ratio <= limit, r.lo <= limit),
+    let (point, reach) = if at_least {
+        (r.ratio >= limit, r.hi >= limit)
+    } else {
+        (r.ratio <= limit, r.lo <= limit)
     };
     ["no", "within CI", "yes"][if point { 2 } else { usize::from(reach) }]
 }
@@ -152,9 +140,7 @@ fn verdict(r: &Ratio, limit: f64, at_least: bool) -> &'static str {
 /// left-aligned and the others (numbers) right-aligned.
 fn section(o: &mut String, title: &str, left: usize, head: &[String], rows: &[Vec<String>]) {
     let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
-    let rule: String = (0..head.len())
-        .map(|i| if i < left { "---|" } else { "---:|" })
-        .collect();
+    let rule: String = (0..head.len()).map(|i| if i < left { "---|" } else { "---:|" }).collect();
     *o += &format!("## {title}\n\n{}|{rule}\n", line(head));
     rows.iter().for_each(|r| *o += &line(r));
 }
@@ -164,8 +150,7 @@ fn section(o: &mut String, title: &str, left: usize, head: &[String], rows: &[Ve
 fn fill(template: &str, v: &Value) -> String {
     let mut parts = template.split('{');
     let mut out = parts.next().unwrap_or_default().to_string();
-    for part in parts {
-        let (path, rest) = part.split_once('}').unwrap_or((part, ""));
+    for (path, rest) in parts.map(|p| p.split_once('}').unwrap_or((p, ""))) {
         out += &match v.pointer(path).unwrap_or(&Value::Null) {
             Value::String(s) => s.clone(),
             Value::Null => "?".into(),
@@ -183,37 +168,37 @@ impl Data {
             return Err("not an nlfam-bench result (schema 1)".into());
         }
         let mut meta = v.clone();
-        let raw_rows = meta.as_object_mut().and_then(|m| m.remove("rows"));
+        let raw_rows = meta.as_object_mut().and_then(|m| m.remove("rows")).unwrap_or_default();
         let (mut rows, mut stats) = (Vec::new(), BTreeMap::new());
-        for r in raw_rows.iter().flat_map(items) {
+        for r in items(&raw_rows) {
             let row = row_of(&r["id"])?;
             rows.push(row);
-            for (label, list) in r["samples"].as_object().into_iter().flatten() {
-                let samples: Vec<Sample> = serde_json::from_value(list.clone())
-                    .map_err(|e| format!("{row} ({label}): {e}"))?;
-                let hist = r["latency_hist"].get(label).map(Hist::from_json);
-                if let Some(s) = Stat::of(&samples, hist) {
+            for (label, samples) in r["samples"].as_object().into_iter().flatten() {
+                let samples: Vec<Sample> = serde_json::from_value(samples.clone())
+                    .map_err(|e| format!("{}: {e}", r["id"]))?;
+                if let Some(s) =
+                    Stat::of(&samples, r["latency_hist"].get(label).map(Hist::from_json))
+                {
                     stats.insert((row, label.clone()), s);
                 }
             }
         }
         rows.sort();
-        let labels = items(&v["labels"]).filter_map(Value::as_str);
-        let modules = labels.filter(|l| *l != FLOOR).map(String::from).collect();
-        Ok(Data {
-            meta,
-            modules,
-            rows,
-            stats,
-        })
+        let modules = items(&v["labels"])
+            .filter_map(Value::as_str)
+            .filter(|l| *l != FLOOR)
+            .map(String::from)
+            .collect();
+        Ok(Data { meta, modules, rows, stats })
     }
 
     /// The statistics of `label` on `row`; the floor's on an echo row are those of the
     /// floor row of the same size (its column in the tables).
     fn stat(&self, row: Row, label: &str) -> Option<&Stat> {
-        let row = match row.kind {
-            Kind::Echo if label == FLOOR => Row::new(Kind::Floor, row.size),
-            _ => row,
+        let row = if row.kind == Kind::Echo && label == FLOOR {
+            Row::new(Kind::Floor, row.size)
+        } else {
+            row
         };
         self.stats.get(&(row, label.to_string()))
     }
@@ -231,21 +216,16 @@ impl Data {
 
     /// The pair compared in the ratio columns ("rust" / "c"), if two modules ran.
     fn pair(&self) -> Option<(&str, &str)> {
-        match self.modules.as_slice() {
-            [a, b, ..] => Some((a, b)),
-            _ => None,
-        }
+        Some((self.modules.first()?.as_str(), self.modules.get(1)?.as_str()))
     }
 
     /// The columns of the latency and scaling tables: the modules, then the floor.
     fn columns(&self) -> Vec<&str> {
-        let modules = self.modules.iter().map(String::as_str);
-        modules.chain([FLOOR]).collect()
+        self.modules.iter().map(String::as_str).chain([FLOOR]).collect()
     }
 
     fn sizes(&self, kind: Kind) -> Vec<u64> {
-        let rows = self.rows.iter().filter(|r| r.kind == kind);
-        rows.map(|r| r.size).collect()
+        self.rows.iter().filter(|r| r.kind == kind).map(|r| r.size).collect()
     }
 
     /// The report in markdown: header, throughput with ratios, latency, scaling, targets.
@@ -261,28 +241,20 @@ impl Data {
     /// The header: a line per part of the metadata that the raw result has.
     fn header(&self) -> String {
         let (mut m, c) = (self.meta.clone(), &self.meta["config"]);
-        let rounds = c["rounds"].as_u64().filter(|&n| n > 1).map(|n| {
-            format!(" in {n} rounds (every round loads each module once; the first one swaps every round)")
-        });
         let modules = m["modules"].as_object().into_iter().flatten();
-        let modules = modules.map(|(k, v)| fill(&format!("{k} = `{{/path}}`"), v));
-        m["module_list"] = modules.collect::<Vec<_>>().join(", ").into();
+        let modules: Vec<String> =
+            modules.map(|(k, v)| fill(&format!("{k} = `{{/path}}`"), v)).collect();
+        m["module_list"] = modules.join(", ").into();
         m["cpuid"] = accelerator_of(m["guest"]["hypervisor"].as_str().unwrap_or("")).into();
         m["names"] = self.modules.join(" vs ").into();
-        let commit = fill("commit {/commit}, ", &m);
-        m["commit"] = if m["commit"] == "-" {
-            String::new()
-        } else {
-            commit
+        m["commit"] =
+            if m["commit"] == "-" { String::new() } else { fill("commit {/commit}, ", &m) }.into();
+        m["rounds"] = match c["rounds"].as_u64() {
+            Some(n) if n > 1 => format!(" in {n} rounds (every round loads each module once; the first one swaps every round)"),
+            _ => String::new(),
         }
         .into();
-        m["rounds"] = rounds.unwrap_or_default().into();
-        m["quick"] = if c["quick"] == true {
-            ", QUICK sizes"
-        } else {
-            ""
-        }
-        .into();
+        m["quick"] = if c["quick"] == true { ", QUICK sizes" } else { "" }.into();
         m["params"] = c["params"].as_str().unwrap_or("").into();
         let lines = [
             (true, "# nlfam benchmark: {/names} vs the send-to-self floor\n"),
@@ -293,8 +265,9 @@ impl Data {
             (m["modules"].is_object(), "- modules: {/module_list} (loaded with `{/params}`)"),
             (true, "- mean ± half-width of the 95% Student t interval; ratios: delta method on the log ratio (Welch–Satterthwaite df), interval in brackets\n\n"),
         ];
-        let shown = lines.iter().filter(|(shown, _)| *shown);
-        shown
+        lines
+            .iter()
+            .filter(|(shown, _)| *shown)
             .map(|(_, l)| fill(l, &m))
             .collect::<Vec<_>>()
             .join("\n")
@@ -303,21 +276,17 @@ impl Data {
     fn throughput(&self, o: &mut String) {
         let pair = self.pair();
         let mut head = vec!["row".to_string(), "unit".into()];
-        head.extend(self.modules.iter().cloned());
-        head.extend(pair.map(|(a, b)| format!("{a}/{b}")));
+        head.extend(self.modules.iter().cloned().chain(pair.map(|(a, b)| format!("{a}/{b}"))));
         head.push("floor (same size)".into());
         let rate = |s: &Stat| fmt_rate(s.rate.mean, s.rate.half);
         let mut rows = Vec::new();
         for &r in self.rows.iter().filter(|r| r.kind != Kind::Floor) {
             let mut cells = vec![r.title(), r.kind.spec().rate_unit.into()];
-            for l in &self.modules {
-                let s = self.stat(r, l);
+            for s in self.modules.iter().map(|l| self.stat(r, l)) {
                 let drops = s.and_then(|s| s.drops).map(|d| format!(" ({d} drops)"));
                 cells.push(cell(s, rate) + &drops.unwrap_or_default());
             }
-            if let Some((a, b)) = pair {
-                cells.push(cell(self.ratio((r, a), (r, b)), fmt_ratio));
-            }
+            cells.extend(pair.map(|(a, b)| cell(self.ratio((r, a), (r, b)), fmt_ratio)));
             cells.push(cell(self.stat(r, FLOOR), rate));
             rows.push(cells);
         }
@@ -331,11 +300,7 @@ impl Data {
     fn latency(&self, o: &mut String) {
         let (sizes, columns) = (self.sizes(Kind::Echo), self.columns());
         let mut head = vec!["payload".to_string()];
-        head.extend(
-            columns
-                .iter()
-                .flat_map(|l| [format!("{l} p50"), format!("{l} p99")]),
-        );
+        head.extend(columns.iter().flat_map(|l| [format!("{l} p50"), format!("{l} p99")]));
         head.extend(self.modules.iter().map(|l| format!("{l}/floor p50")));
         let us = |ns: Option<f64>| cell(ns, |ns| fmt_rate(ns / 1000.0, f64::NAN));
         let mut rows = Vec::new();
@@ -345,14 +310,15 @@ impl Data {
             for s in columns.iter().map(|l| self.stat(echo, l)) {
                 cells.extend([us(s.and_then(|s| s.p50)), us(s.and_then(|s| s.p99))]);
             }
-            for l in &self.modules {
-                cells.push(cell(self.p50_ratio(size, l), |x| format!("{:.2}", x.ratio)));
-            }
+            cells.extend(
+                self.modules
+                    .iter()
+                    .map(|l| cell(self.p50_ratio(size, l), |x| format!("{:.2}", x.ratio))),
+            );
             rows.push(cells);
         }
         if !sizes.is_empty() {
-            let title = "Round-trip latency, µs (one message per syscall; percentiles of every \
-                         round trip of the row, pooled over its samples)";
+            let title = "Round-trip latency, µs (one message per syscall; percentiles of every round trip of the row, pooled over its samples)";
             section(o, title, 1, &head, &rows);
             *o += "\n";
         }
@@ -366,130 +332,105 @@ impl Data {
         let cost = |s: &Stat| fmt_rate(s.cost.mean / 1000.0, s.cost.half / 1000.0);
         let mut rows = Vec::new();
         for spec in &SPECS {
-            let (Some(series), sizes) = (spec.series, self.sizes(spec.kind)) else {
-                continue;
-            };
+            let (Some(series), sizes) = (spec.series, self.sizes(spec.kind)) else { continue };
             for &size in &sizes {
                 let (row, base) = (Row::new(spec.kind, size), Row::new(spec.kind, sizes[0]));
                 let mut cells = vec![series.to_string(), row.size_label()];
                 for l in &columns {
-                    let growth = self.ratio((base, l), (row, l));
                     cells.push(cell(self.stat(row, l), cost));
-                    cells.push(cell(growth, |g| format!("{:.2}", g.ratio)));
+                    cells
+                        .push(cell(self.ratio((base, l), (row, l)), |g| format!("{:.2}", g.ratio)));
                 }
-                for l in &self.modules {
-                    cells.push(cell(self.ratio((row, FLOOR), (row, l)), fmt_ratio));
-                }
+                cells.extend(
+                    self.modules
+                        .iter()
+                        .map(|l| cell(self.ratio((row, FLOOR), (row, l)), fmt_ratio)),
+                );
                 rows.push(cells);
             }
         }
-        let title = "Scaling: cost per operation against size, µs (×: relative to the smallest \
-                     size of the series)";
+        let title = "Scaling: cost per operation against size, µs (×: relative to the smallest size of the series)";
         section(o, title, 2, &head, &rows);
         *o += "\n";
     }
 
-    /// The issue's targets, each with its verdicts.
-    pub fn target_values(&self) -> Vec<(String, Verdicts)> {
-        let p = SMALL_PAYLOAD as u64;
-        let (echo, batch) = (Row::new(Kind::Echo, p), Row::new(Kind::Batch, p));
-        let judge = |limit, at_least, ratio: &dyn Fn(&str) -> Option<Ratio>| -> Verdicts {
-            let judged = |l: &String| ratio(l).map(|r| (r, verdict(&r, limit, at_least)));
-            self.modules.iter().map(judged).collect()
-        };
-        let mut targets = vec![
-            (
-                format!("echo ≤ 1.2× floor per round trip ({p} B, mean cost)"),
-                judge(1.2, false, &|l| self.ratio((echo, FLOOR), (echo, l))),
-            ),
-            // The same by the median round trip: robust to stalls of a busy host.
-            (
-                format!("echo ≤ 1.2× floor per round trip ({p} B, median round trip)"),
-                judge(1.2, false, &|l| self.p50_ratio(p, l)),
-            ),
-            (
-                format!("batched ({BATCH} per sendmsg) ≥ 5× unbatched echo rate ({p} B)"),
-                judge(5.0, true, &|l| self.ratio((batch, l), (echo, l))),
-            ),
-        ];
-        if let [lo, .., hi] = self.sizes(Kind::Dump)[..] {
-            let (lo, hi) = (Row::new(Kind::Dump, lo), Row::new(Kind::Dump, hi));
-            let (from, to) = (lo.size_label(), hi.size_label());
-            targets.push((
-                format!("dump entries/s flat from {from} to {to} (rate ratio ≥ 0.80)"),
-                judge(0.8, true, &|l| self.ratio((hi, l), (lo, l))),
-            ));
-        }
-        targets
-    }
-
+    /// The issue's targets (informational) with the measured ratios and verdicts.
     fn targets(&self, o: &mut String) {
-        let mut head = vec!["target".to_string()];
-        head.extend(self.modules.iter().cloned());
         let mut rows = Vec::new();
         if let Some((a, b)) = self.pair() {
             let modules = self.rows.iter().filter(|r| r.kind != Kind::Floor);
-            let ratios: Vec<_> = modules
-                .filter_map(|&r| Some((r, self.ratio((r, a), (r, b))?)))
-                .collect();
+            let ratios: Vec<_> =
+                modules.filter_map(|&r| Some((r, self.ratio((r, a), (r, b))?))).collect();
             let faster = ratios.iter().filter(|(_, x)| x.lo > 1.0).count();
-            let slower = ratios.iter().filter(|(_, x)| x.hi < 1.0);
-            let slower: Vec<_> = slower.map(|(r, x)| format!("{r} {:.2}", x.ratio)).collect();
+            let slower: Vec<_> = ratios
+                .iter()
+                .filter(|(_, x)| x.hi < 1.0)
+                .map(|(r, x)| format!("{} {:.2}", r.id(), x.ratio))
+                .collect();
             let (n, total) = (slower.len(), ratios.len());
             let verdict = match n {
                 0 => format!("yes: on all {total} rows the interval reaches 1.00 ({faster} significantly faster)"),
                 _ => format!("no: significantly slower on {n} of {total} rows: {}", slower.join(", ")),
             };
-            let mut cells = vec![
-                format!("{a} ≥ 1.00× {b} on every row, within the 95% interval"),
-                verdict,
-            ];
-            cells.resize(head.len(), "(reference)".into());
+            let mut cells =
+                vec![format!("{a} ≥ 1.00× {b} on every row, within the 95% interval"), verdict];
+            cells.resize(1 + self.modules.len(), "(reference)".into());
             rows.push(cells);
         }
-        for (name, verdicts) in self.target_values() {
-            let value =
-                |v: Option<(Ratio, &str)>| cell(v, |(r, v)| format!("{} — {v}", fmt_ratio(r)));
+        // A target "ratio ≤ limit" (≥ when `at_least`), with the ratio of each module.
+        let mut target = |name: String, limit, at_least, ratio: &dyn Fn(&str) -> Option<Ratio>| {
+            let judged = |r: Ratio| format!("{} — {}", fmt_ratio(r), verdict(&r, limit, at_least));
             rows.push(
                 [name]
                     .into_iter()
-                    .chain(verdicts.into_iter().map(value))
+                    .chain(self.modules.iter().map(|l| cell(ratio(l), judged)))
                     .collect(),
             );
+        };
+        let p = SMALL_PAYLOAD as u64;
+        let (echo, batch) = (Row::new(Kind::Echo, p), Row::new(Kind::Batch, p));
+        let name = format!("echo ≤ 1.2× floor per round trip ({p} B, mean cost)");
+        target(name, 1.2, false, &|l| self.ratio((echo, FLOOR), (echo, l)));
+        // The same by the median round trip: robust to stalls of a busy host.
+        let name = format!("echo ≤ 1.2× floor per round trip ({p} B, median round trip)");
+        target(name, 1.2, false, &|l| self.p50_ratio(p, l));
+        let name = format!("batched ({BATCH} per sendmsg) ≥ 5× unbatched echo rate ({p} B)");
+        target(name, 5.0, true, &|l| self.ratio((batch, l), (echo, l)));
+        if let [lo, .., hi] = self.sizes(Kind::Dump)[..] {
+            let (lo, hi) = (Row::new(Kind::Dump, lo), Row::new(Kind::Dump, hi));
+            let name = format!(
+                "dump entries/s flat from {} to {} (rate ratio ≥ 0.80)",
+                lo.size_label(),
+                hi.size_label()
+            );
+            target(name, 0.8, true, &|l| self.ratio((hi, l), (lo, l)));
         }
+        let head: Vec<String> =
+            ["target".to_string()].into_iter().chain(self.modules.iter().cloned()).collect();
         section(o, "Targets (informational)", head.len(), &head, &rows);
-        *o += "\n\"yes\": the estimate meets the target; \"within CI\": only the 95% interval \
-               reaches it; targets never fail the run.\n";
+        *o += "\n\"yes\": the estimate meets the target; \"within CI\": only the 95% interval reaches it; targets never fail the run.\n";
     }
 
     /// Statistics per row and label, for the chart: rate and cost (mean, half-width,
     /// n), drops, and the ratio of the first two modules.
     pub fn summary(&self) -> Value {
         let mean = |s: &Summary| json!({"mean": s.mean, "half": s.half});
-        let label = |((_, l), s): (&(Row, String), &Stat)| {
-            let (rate, cost) = (mean(&s.rate), mean(&s.cost));
-            let v = json!({"n": s.rate.n, "rate": rate, "cost_ns": cost, "drops": s.drops});
-            (l.clone(), v)
-        };
-        let row = |r: &Row| {
-            let stats = self
-                .stats
-                .range((*r, String::new())..)
-                .take_while(|(k, _)| k.0 == *r);
-            let labels: Map<String, Value> = stats.map(label).collect();
-            let ratio = self.pair().and_then(|(a, b)| self.ratio((*r, a), (*r, b)));
+        let row = |&r: &Row| {
+            let stats = self.stats.range((r, String::new())..).take_while(|(k, _)| k.0 == r);
+            let labels: Map<String, Value> = stats
+                .map(|((_, l), s)| (l.clone(), json!({"n": s.rate.n, "rate": mean(&s.rate), "cost_ns": mean(&s.cost), "drops": s.drops})))
+                .collect();
+            let ratio = self.pair().and_then(|(a, b)| self.ratio((r, a), (r, b)));
             let ratio =
                 ratio.map(|x| json!({"ratio": x.ratio, "lo": x.lo, "hi": x.hi, "df": x.df}));
             let spec = r.kind.spec();
-            json!({"id": r.id(), "kind": spec.name, "size": r.size, "title": r.title(),
-                "unit": spec.rate_unit, "labels": labels, "ratio": ratio})
+            json!({"id": r.id(), "kind": spec.name, "size": r.size, "title": r.title(), "unit": spec.rate_unit, "labels": labels, "ratio": ratio})
         };
         let mut meta = self.meta.clone();
         if let Some(m) = meta.as_object_mut() {
             m.remove("method");
         }
-        let rows: Vec<Value> = self.rows.iter().map(row).collect();
-        json!({"meta": meta, "modules": self.modules, "rows": rows})
+        json!({"meta": meta, "modules": self.modules, "rows": self.rows.iter().map(row).collect::<Vec<_>>()})
     }
 }
 
@@ -497,17 +438,22 @@ impl Data {
 mod tests {
     use super::*;
 
-    /// A part with rows `(id, label, rates)` of one-second samples and a histogram of `ns`.
+    /// A part with rows `(id, label, rates)` of one-second samples, and a latency
+    /// histogram of `round + 2` round trips of `ns`.
     fn part(module: &str, round: u32, rows: &[(&str, &str, &[u64])], ns: u32) -> Value {
         let mut hist = Hist::default();
         (0..round + 2).for_each(|_| hist.record(ns));
-        let rows: Vec<Value> = (rows.iter())
-            .map(|&(id, label, rates)| {
-                let samples: Vec<Sample> = rates.iter().map(|&ops| Sample { ops, ns: 1_000_000_000, drops: None }).collect();
-                let loaded = if label == FLOOR { json!(module) } else { Value::Null };
-                json!({"id": id, "label": label, "samples": samples, "hist": hist.to_json(), "loaded": loaded})
-            })
-            .collect();
+        let row = |&(id, label, rates): &(&str, &str, &[u64])| {
+            let samples: Vec<Sample> =
+                rates.iter().map(|&ops| Sample { ops, ns: 1_000_000_000, drops: None }).collect();
+            let mut r =
+                json!({"id": id, "label": label, "samples": samples, "hist": hist.to_json()});
+            if label == FLOOR {
+                r["loaded"] = module.into();
+            }
+            r
+        };
+        let rows: Vec<Value> = rows.iter().map(row).collect();
         json!({"part": true, "label": module, "round": round, "guest": {"kernel": "6.12.0"}, "rows": rows})
     }
 
@@ -520,15 +466,9 @@ mod tests {
             ("dump/1k", "rust", &[500, 510]),
             ("dump/1M", "rust", &[450, 460]),
         ];
-        let c: &[(&str, &str, &[u64])] = &[
-            ("echo/64B", "c", &[900, 1000]),
-            ("floor/64B", "floor", &[2200]),
-        ];
-        let parts = [
-            part("rust", 1, rust, 1000),
-            part("c", 1, c, 1000),
-            part("c", 2, c, 2000),
-        ];
+        let c: &[(&str, &str, &[u64])] =
+            &[("echo/64B", "c", &[900, 1000]), ("floor/64B", "floor", &[2200])];
+        let parts = [part("rust", 1, rust, 1000), part("c", 1, c, 1000), part("c", 2, c, 2000)];
         let meta = json!({"accelerator": "TCG", "commit": "abc", "date": "today"});
         let raw = merge(&parts, meta, &["rust".into(), "c".into()]).unwrap();
         assert_eq!(
@@ -536,10 +476,7 @@ mod tests {
             (&json!(["rust", "c", "floor"]), &json!("6.12.0"))
         );
         let floor = &raw["rows"][1]["samples"]["floor"];
-        assert_eq!(
-            (&floor[2]["round"], &floor[2]["loaded"]),
-            (&json!(2), &json!("c"))
-        );
+        assert_eq!((&floor[2]["round"], &floor[2]["loaded"]), (&json!(2), &json!("c")));
         let data = Data::parse(&raw).unwrap();
         let md = data.markdown();
         for needle in [
@@ -562,14 +499,9 @@ mod tests {
             (&json!(["rust", "c"]), &json!(4))
         );
         assert!((s["rows"][0]["ratio"]["ratio"].as_f64().unwrap() - 1050.0 / 950.0).abs() < 1e-12);
-        let r = Ratio {
-            ratio: 1.034,
-            lo: 0.991,
-            hi: 1.079,
-            df: 10.0,
-        };
-        let verdicts = [(1.0, true), (1.05, true), (1.1, true), (1.0, false)];
-        let verdicts = verdicts.map(|(limit, at_least)| verdict(&r, limit, at_least));
+        let r = Ratio { ratio: 1.034, lo: 0.991, hi: 1.079, df: 10.0 };
+        let verdicts = [(1.0, true), (1.05, true), (1.1, true), (1.0, false)]
+            .map(|(limit, at_least)| verdict(&r, limit, at_least));
         assert_eq!(verdicts, ["yes", "within CI", "no", "within CI"]);
     }
 }

@@ -115,11 +115,7 @@ impl Row {
 
     /// A stable identifier: "echo/64B", "batch/64B", "fanout/8", "dump/1M".
     pub fn id(&self) -> String {
-        format!(
-            "{}/{}",
-            self.kind.spec().name,
-            self.size_label().replace(' ', "")
-        )
+        format!("{}/{}", self.kind.spec().name, self.size_label().replace(' ', ""))
     }
 
     /// Parses [`Row::id`].
@@ -127,14 +123,9 @@ impl Row {
         let (kind, size) = s.split_once('/')?;
         let size = size.trim_end_matches(['B', ' ']);
         let units = [("Ki", 1024), ("M", 1_000_000), ("k", 1000)];
-        let (num, mul) = units
-            .iter()
-            .find_map(|(u, m)| Some((size.strip_suffix(u)?, *m)))
-            .unwrap_or((size, 1));
-        Some(Row::new(
-            Kind::parse(kind)?,
-            num.trim().parse::<u64>().ok()? * mul,
-        ))
+        let (num, mul) =
+            units.iter().find_map(|(u, m)| Some((size.strip_suffix(u)?, *m))).unwrap_or((size, 1));
+        Some(Row::new(Kind::parse(kind)?, num.trim().parse::<u64>().ok()? * mul))
     }
 
     /// A human title: "echo 64 B", "batched echo 64 x 64 B", "fan-out 8 subscribers".
@@ -156,35 +147,8 @@ impl Row {
     }
 }
 
-impl std::fmt::Display for Row {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.id())
-    }
-}
-
-/// The sizes measured (full or quick), how long a sample runs, which rows run.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Plan {
-    pub quick: bool,
-    pub sample: Duration,
-    pub filter: Vec<String>,
-}
-
-impl Plan {
-    /// Every row of the plan that the filter selects, in the order one module load runs
-    /// them (see [`Spec`]).
-    pub fn rows(&self) -> Vec<Row> {
-        let sizes = |s: &'static Spec| if self.quick { s.quick } else { s.full };
-        let rows = SPECS
-            .iter()
-            .flat_map(|s| sizes(s).iter().map(|&n| Row::new(s.kind, n)));
-        let mut rows: Vec<Row> = rows.filter(|r| r.selected(&self.filter)).collect();
-        rows.sort_by_key(|r| (r.kind.spec().stage, r.size, r.kind));
-        rows
-    }
-}
-
-/// The plan's options, shared by `nlfam-bench run` and `nlfam bench`.
+/// The plan: which rows run (the full or the quick sizes, and a filter), how long a
+/// sample runs. The options of `nlfam-bench run` and `nlfam bench`.
 #[derive(Clone, Debug, clap::Args)]
 pub struct PlanArgs {
     /// Smaller stores (dumps of 1k/10k/50k, SET/GET at 1k/50k) and 50 ms samples.
@@ -200,25 +164,30 @@ pub struct PlanArgs {
 }
 
 impl PlanArgs {
-    /// The plan these options describe; an unknown row name is an error.
-    pub fn plan(&self) -> Result<Plan, String> {
-        let ms = self
-            .sample_ms
-            .unwrap_or(if self.quick { 50 } else { 200 })
-            .max(1);
-        let (quick, sample, filter) = (self.quick, Duration::from_millis(ms), self.rows.clone());
-        let plan = Plan {
-            quick,
-            sample,
-            filter,
-        };
+    /// The plan, once checked: an unknown row name, or a filter that selects nothing, is
+    /// an error.
+    pub fn plan(&self) -> Result<&PlanArgs, String> {
         let known =
             |r: &&String| Kind::parse(r).is_some() || *r == "kv" || Row::parse_id(r).is_some();
         match self.rows.iter().find(|r| !known(r)) {
             Some(r) => Err(format!("unknown row {r:?}: use echo, floor, batch, fanout, dump, set, get, kv or an id like dump/1M")),
-            None if plan.rows().is_empty() => Err(format!("--rows {} selects no row of the plan", self.rows.join(","))),
-            None => Ok(plan),
+            None if self.rows().is_empty() => Err(format!("--rows {} selects no row of the plan", self.rows.join(","))),
+            None => Ok(self),
         }
+    }
+
+    pub fn sample(&self) -> Duration {
+        Duration::from_millis(self.sample_ms.unwrap_or(if self.quick { 50 } else { 200 }).max(1))
+    }
+
+    /// Every row of the plan that the filter selects, in the order one module load runs
+    /// them (see [`Spec`]).
+    pub fn rows(&self) -> Vec<Row> {
+        let sizes = |s: &'static Spec| if self.quick { s.quick } else { s.full };
+        let rows = SPECS.iter().flat_map(|s| sizes(s).iter().map(|&n| Row::new(s.kind, n)));
+        let mut rows: Vec<Row> = rows.filter(|r| r.selected(&self.rows)).collect();
+        rows.sort_by_key(|r| (r.kind.spec().stage, r.size, r.kind));
+        rows
     }
 }
 
@@ -226,19 +195,10 @@ impl PlanArgs {
 mod tests {
     use super::*;
 
-    fn ids(quick: bool, rows: &[&str]) -> String {
-        let args = PlanArgs {
-            quick,
-            sample_ms: None,
-            rows: rows.iter().map(|r| r.to_string()).collect(),
-        };
-        args.plan()
-            .unwrap()
-            .rows()
-            .iter()
-            .map(Row::id)
-            .collect::<Vec<_>>()
-            .join(" ")
+    fn plan(quick: bool, rows: &[&str]) -> Result<String, String> {
+        let args =
+            PlanArgs { quick, sample_ms: None, rows: rows.iter().map(|r| r.to_string()).collect() };
+        Ok(args.plan()?.rows().iter().map(Row::id).collect::<Vec<_>>().join(" "))
     }
 
     #[test]
@@ -246,34 +206,25 @@ mod tests {
         let full = "echo/0B floor/0B echo/64B floor/64B echo/1KiB floor/1KiB echo/16KiB floor/16KiB \
                     echo/64KiB floor/64KiB batch/64B fanout/1 fanout/8 fanout/64 dump/1k set/1k get/1k \
                     dump/100k dump/1M set/1M get/1M";
-        assert_eq!(ids(false, &[]), full);
-        assert!(ids(true, &[]).ends_with("dump/1k set/1k get/1k dump/10k dump/50k set/50k get/50k"));
+        assert_eq!(plan(false, &[]).unwrap(), full);
+        assert!(plan(true, &[])
+            .unwrap()
+            .ends_with("dump/1k set/1k get/1k dump/10k dump/50k set/50k get/50k"));
         assert_eq!(
-            ids(false, &["kv", "echo/64B"]),
+            plan(false, &["kv", "echo/64B"]).unwrap(),
             "echo/64B set/1k get/1k set/1M get/1M"
         );
-        for id in full.split(' ') {
-            assert_eq!(Row::parse_id(id).unwrap().id(), id);
-        }
+        assert!(plan(false, &["nonsense"]).is_err() && plan(false, &["dump/7"]).is_err());
+        assert!(full.split(' ').all(|id| Row::parse_id(id).unwrap().id() == id));
+        assert!(SPECS.iter().enumerate().all(|(i, s)| s.kind as usize == i));
         let title = |kind, size| Row::new(kind, size).title();
         assert_eq!(
-            (title(Kind::Fanout, 1), title(Kind::Dump, 100_000)),
-            ("fan-out 1 subscriber".into(), "dump 100k entries".into())
+            title(Kind::Fanout, 1) + ", " + &title(Kind::Dump, 100_000),
+            "fan-out 1 subscriber, dump 100k entries"
         );
         assert_eq!(
             title(Kind::Batch, SMALL_PAYLOAD as u64),
             format!("batched echo {BATCH} x {SMALL_PAYLOAD} B")
         );
-        assert!(SPECS.iter().enumerate().all(|(i, s)| s.kind as usize == i));
-        let bad = |rows: &[&str]| {
-            PlanArgs {
-                quick: false,
-                sample_ms: None,
-                rows: rows.iter().map(|r| r.to_string()).collect(),
-            }
-            .plan()
-            .is_err()
-        };
-        assert!(bad(&["nonsense"]) && bad(&["dump/7"]));
     }
 }

@@ -7,7 +7,7 @@ use crate::stats::{fmt_rate, Sample, Summary};
 use crate::workload::Bench;
 use nlfam::Error;
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// What a slot runs: the options of `nlfam-bench run`.
 #[derive(Clone, Debug, clap::Args)]
@@ -18,10 +18,9 @@ pub struct Slot {
     /// Netlink family the module serves.
     #[arg(long, default_value_t = 25)]
     pub family: u32,
-    /// This round, for progress lines and the JSON.
+    /// This round and the number of rounds, for progress lines and the JSON.
     #[arg(long, default_value_t = 1)]
     pub round: u32,
-    /// Number of rounds.
     #[arg(long, default_value_t = 1)]
     pub rounds: u32,
     /// Samples of every module row in this slot.
@@ -39,39 +38,6 @@ pub struct Slot {
     pub plan: PlanArgs,
 }
 
-/// The `max_entries` parameter of the loaded nlfam module (Rust or C), from /sys/module.
-pub fn max_entries_param() -> Option<u64> {
-    ["nlfam", "nlfam_c"].into_iter().find_map(|m| {
-        let p = format!("/sys/module/{m}/parameters/max_entries");
-        std::fs::read_to_string(p).ok()?.trim().parse().ok()
-    })
-}
-
-/// What the guest is: kernel release, CPUs, CPU model, clock source, and the hypervisor
-/// signature.
-pub fn guest_info() -> Value {
-    let read = |p: &str| {
-        std::fs::read_to_string(p)
-            .unwrap_or_default()
-            .trim()
-            .to_string()
-    };
-    let cpuinfo = read("/proc/cpuinfo");
-    let model = cpuinfo.lines().find_map(|l| l.strip_prefix("model name"));
-    let model = model
-        .and_then(|l| l.split_once(':'))
-        .map_or("", |(_, m)| m.trim());
-    json!({
-        "kernel": read("/proc/sys/kernel/osrelease"),
-        // Online CPUs, not the affinity mask (the client may be pinned).
-        // SAFETY: sysconf has no side effects.
-        "cpus": unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) },
-        "cpu_model": model,
-        "clocksource": read("/sys/devices/system/clocksource/clocksource0/current_clocksource"),
-        "hypervisor": hypervisor_signature(),
-    })
-}
-
 /// The signature of CPUID leaf 0x40000000 ("TCGTCGTCGTCG" under QEMU's TCG, "KVMKVMKVM"
 /// under KVM), "" on bare metal, "unknown" when it cannot be told.
 pub fn hypervisor_signature() -> String {
@@ -85,13 +51,8 @@ pub fn hypervisor_signature() -> String {
         if l1.ecx & (1 << 31) == 0 {
             return String::new();
         }
-        let b: Vec<u8> = [l4.ebx, l4.ecx, l4.edx]
-            .iter()
-            .flat_map(|r| r.to_le_bytes())
-            .collect();
-        let s = String::from_utf8_lossy(&b)
-            .trim_end_matches('\0')
-            .to_string();
+        let b: Vec<u8> = [l4.ebx, l4.ecx, l4.edx].iter().flat_map(|r| r.to_le_bytes()).collect();
+        let s = String::from_utf8_lossy(&b).trim_end_matches('\0').to_string();
         if !s.is_empty() {
             return s;
         }
@@ -110,111 +71,91 @@ pub fn accelerator_of(signature: &str) -> &'static str {
 }
 
 /// Runs a slot and returns its part: `{"label", "round", "guest", "rows": [{"id", "label",
-/// "samples": [...], "hist"}]}`. Progress lines go to stderr.
+/// "samples", "hist"}]}`, the guest being its kernel, CPUs, clock source and hypervisor.
+/// Progress lines go to stderr.
 pub fn run_slot(slot: &Slot) -> Result<Value, Error> {
+    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default().trim().to_string();
     let prefix = match slot.cleanup {
         true => format!("bench: {}", slot.label),
         false => format!("round {}/{}: {}", slot.round, slot.rounds, slot.label),
     };
     let plan = slot.plan.plan().map_err(crate::usage)?;
-    let mut rows = plan.rows();
-    let max = max_entries_param().unwrap_or(u64::MAX);
-    let too_big: Vec<String> = (rows.iter())
-        .filter(|r| r.kind.uses_store() && r.size > max)
-        .map(Row::id)
-        .collect();
-    if !too_big.is_empty() {
-        let msg = format!(
-            "the module's max_entries is {max}, too small for {} (load it with max_entries=1100000)",
-            too_big.join(", ")
-        );
+    let max = ["nlfam", "nlfam_c"].map(|m| format!("/sys/module/{m}/parameters/max_entries"));
+    let max = max.iter().find_map(|p| read(p).parse().ok()).unwrap_or(u64::MAX);
+    let fits = |r: &Row| !r.kind.uses_store() || r.size <= max;
+    let (mut rows, big): (Vec<Row>, Vec<Row>) = plan.rows().into_iter().partition(fits);
+    if !big.is_empty() {
+        let ids = big.iter().map(Row::id).collect::<Vec<_>>().join(", ");
+        let msg = format!("the module's max_entries is {max}, too small for {ids}");
+        let msg = format!("{msg} (load it with max_entries=1100000)");
         if !slot.cleanup {
             return Err(crate::usage(msg));
         }
         eprintln!("{prefix}: skipping rows: {msg}");
-        rows.retain(|r| !r.kind.uses_store() || r.size <= max);
     }
     let mut bench = Bench::open(slot.family)?;
-    if rows.iter().any(|r| r.kind.uses_store()) {
-        let have = bench.entries()?;
-        if have != 0 {
-            return Err(crate::usage(format!(
-                "the store holds {have} entries; the dump, SET and GET rows need an empty \
-                 store (reload the module, or leave them out with --rows)"
-            )));
-        }
+    let entries = |bench: &mut Bench| bench.sock.stats().map(|s| u64::from(s.entries));
+    let have = if rows.iter().any(|r| r.kind.uses_store()) { entries(&mut bench)? } else { 0 };
+    if have != 0 {
+        return Err(crate::usage(format!(
+            "the store holds {have} entries; the dump, SET and GET rows need an empty store \
+             (reload the module, or leave them out with --rows)"
+        )));
     }
-    let result = run_rows(slot, &prefix, &rows, plan.sample, &mut bench);
-    if slot.cleanup && bench.filled() > 0 {
-        eprintln!("{prefix}: deleting the {} entries added", bench.filled());
-        bench.fill_to(0)?;
-    }
-    Ok(json!({
-        "schema": 1,
-        "part": true,
-        "label": slot.label,
-        "round": slot.round,
-        "rounds": slot.rounds,
-        "guest": guest_info(),
-        "rows": result?,
-    }))
-}
-
-fn run_rows(
-    slot: &Slot,
-    prefix: &str,
-    rows: &[Row],
-    sample: Duration,
-    bench: &mut Bench,
-) -> Result<Vec<Value>, Error> {
+    let samples =
+        |row: &Row| if row.kind == Kind::Floor { slot.floor_samples } else { slot.samples };
+    rows.retain(|r| samples(r) > 0);
     let mut out = Vec::new();
-    for &row in rows {
-        let floor = row.kind == Kind::Floor;
-        let (label, n) = match floor {
-            true => (FLOOR, slot.floor_samples),
-            false => (slot.label.as_str(), slot.samples),
-        };
-        if n == 0 {
-            continue;
-        }
-        if row.kind.uses_store() && bench.filled() < row.size {
+    let result = rows.iter().try_for_each(|&row| {
+        if row.kind.uses_store() && bench.filled < row.size {
             let t = Instant::now();
-            eprintln!(
-                "{prefix}: filling the store to {} entries (not measured)",
-                row.size
-            );
+            eprintln!("{prefix}: filling the store to {} entries (not measured)", row.size);
             bench.fill_to(row.size)?;
-            let have = bench.entries()?;
-            if have != row.size {
-                let msg = format!(
-                    "wrong answer: STATS counts {have} entries after filling to {}",
-                    row.size
-                );
+            let (n, size) = (entries(&mut bench)?, row.size);
+            if n != size {
+                let msg = format!("wrong answer: STATS counts {n} entries after filling to {size}");
                 return Err(Error::Protocol(msg));
             }
             eprintln!("{prefix}: filled in {:.1} s", t.elapsed().as_secs_f64());
         }
-        let t = Instant::now();
-        let samples = (bench.run_row(row, n, sample))
-            .map_err(|e| Error::Protocol(format!("{row} ({}): {e}", slot.label)))?;
-        let rates: Vec<f64> = samples.iter().map(Sample::rate).collect();
-        let rate = Summary::of(&rates).map_or(String::new(), |s| fmt_rate(s.mean, s.half));
-        let drops = samples.iter().filter_map(|s| s.drops).reduce(|a, b| a + b);
-        eprintln!(
-            "{prefix}: {:<11} {n:>2} samples in {:5.1} s: {rate} {}{}",
-            row.id(),
-            t.elapsed().as_secs_f64(),
-            row.kind.spec().rate_unit,
-            drops.map_or(String::new(), |d| format!(", {d} drops"))
-        );
-        let mut r = json!({"id": row.id(), "label": label, "samples": samples});
-        if floor {
-            r["loaded"] = json!(slot.label);
+        let (t, id, n) = (Instant::now(), row.id(), samples(&row));
+        let ran = bench.run_row(row, n, plan.sample());
+        let ran = ran.map_err(|e| Error::Protocol(format!("{id} ({}): {e}", slot.label)))?;
+        let rate = Summary::of(&ran.iter().map(Sample::rate).collect::<Vec<_>>());
+        let rate = rate.map_or(String::new(), |s| fmt_rate(s.mean, s.half));
+        let drops = ran.iter().filter_map(|s| s.drops).reduce(|a, b| a + b);
+        let drops = drops.map_or(String::new(), |d| format!(", {d} drops"));
+        let (secs, unit) = (t.elapsed().as_secs_f64(), row.kind.spec().rate_unit);
+        eprintln!("{prefix}: {id:<11} {n:>2} samples in {secs:5.1} s: {rate} {unit}{drops}");
+        let mut r = json!({"id": id, "label": slot.label, "samples": ran});
+        if row.kind == Kind::Floor {
+            (r["label"], r["loaded"]) = (json!(FLOOR), json!(slot.label));
         }
         if matches!(row.kind, Kind::Echo | Kind::Floor) {
-            r["hist"] = bench.take_hist().to_json();
+            r["hist"] = std::mem::take(&mut bench.hist).to_json();
         }
         out.push(r);
+        Ok(())
+    });
+    if slot.cleanup && bench.filled > 0 {
+        eprintln!("{prefix}: deleting the {} entries added", bench.filled);
+        bench.fill_to(0)?;
     }
-    Ok(out)
+    result?;
+    let cpu = read("/proc/cpuinfo");
+    let model = cpu.lines().find_map(|l| l.strip_prefix("model name")?.split_once(':'));
+    let guest = json!({
+        "kernel": read("/proc/sys/kernel/osrelease"),
+        // Online CPUs, not the affinity mask (the client may be pinned).
+        // SAFETY: sysconf has no side effects.
+        "cpus": unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) },
+        "cpu_model": model.map_or("", |(_, m)| m.trim()),
+        "clocksource": read("/sys/devices/system/clocksource/clocksource0/current_clocksource"),
+        "hypervisor": hypervisor_signature(),
+    });
+    let (label, round, rounds) = (&slot.label, slot.round, slot.rounds);
+    let mut part =
+        json!({"schema": 1, "part": true, "label": label, "round": round, "rounds": rounds});
+    (part["guest"], part["rows"]) = (guest, out.into());
+    Ok(part)
 }

@@ -1,9 +1,7 @@
-//! The measurements, through the client's socket. Every hot loop works in buffers
-//! allocated before the clock starts and frames requests in place (only sequence numbers
-//! and counters change between messages): caller-framed datagrams go out with
-//! [`Socket::send_raw`], answers come back borrowed from the client's receive buffer
-//! ([`Socket::collect_each`], [`Socket::recv_datagram`]). Every answer is checked while
-//! measuring; a wrong answer fails the run.
+//! The measurements, through the client's socket. The hot loops frame requests in place in
+//! buffers allocated before the clock starts (only sequence numbers and counters change),
+//! send them with [`Socket::send_raw`] and read the answers borrowed from the client's
+//! receive buffer. Every answer is checked while measuring; a wrong answer fails the run.
 
 use crate::rows::{Kind, Row, BATCH, SMALL_PAYLOAD};
 use crate::stats::{Hist, Sample};
@@ -13,6 +11,8 @@ use nlfam::proto::wire::{Msg, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP};
 use nlfam::proto::wire::{NLM_F_DUMP_INTR, NLM_F_EXCL, NLM_F_MULTI, NLM_F_REQUEST};
 use nlfam::{Error, SetMode, Socket};
 use std::time::{Duration, Instant};
+
+type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// SET requests per datagram while filling the store (not measured).
 const FILL_BATCH: u64 = 256;
@@ -30,8 +30,8 @@ const ANSWER_WAIT: Duration = Duration::from_secs(30);
 fn timed(
     dur: Duration,
     mut laps: Option<&mut Vec<u32>>,
-    mut op: impl FnMut() -> Result<u64, Error>,
-) -> Result<Sample, Error> {
+    mut op: impl FnMut() -> Result<u64>,
+) -> Result<Sample> {
     let (start, mut ops, drops) = (Instant::now(), 0, None);
     let mut prev = start;
     loop {
@@ -52,8 +52,7 @@ fn wrong(what: String) -> Error {
     Error::Protocol(format!("wrong answer: {what}"))
 }
 
-/// The error for an answer that is not the one expected (`what`): the kernel's error if
-/// it is one.
+/// The error for an answer that is not `what` was expected: the kernel's if it is one.
 fn unexpected(m: &Msg<'_>, what: &str) -> Error {
     Error::of_answer(m).unwrap_or_else(|| wrong(format!("expected {what}, got {:?}", m.hdr)))
 }
@@ -75,7 +74,7 @@ pub fn entry(i: u64) -> ([u8; 8], [u8; 32]) {
 
 /// Checks that `m` is the `kv-set` entry `i` with `flags` (`NLM_F_MULTI` for a dump
 /// entry, none for a GET answer; never `NLM_F_DUMP_INTR`).
-fn check_entry(m: &Msg<'_>, i: u64, flags: u16) -> Result<(), Error> {
+fn check_entry(m: &Msg<'_>, i: u64, flags: u16) -> Result<()> {
     let (k, v) = entry(i);
     let (mut key, mut value) = (None, None);
     for a in AttrIter::new(m.payload) {
@@ -87,15 +86,9 @@ fn check_entry(m: &Msg<'_>, i: u64, flags: u16) -> Result<(), Error> {
     }
     let flags_ok = m.hdr.flags & (NLM_F_MULTI | NLM_F_DUMP_INTR) == flags;
     if m.hdr.ty != msg::KV_SET || !flags_ok || key != Some(&k[..]) || value != Some(&v[..]) {
-        let (key, value) = (
-            key.map(String::from_utf8_lossy),
-            value.map(String::from_utf8_lossy),
-        );
+        let (key, value) = (key.map(String::from_utf8_lossy), value.map(String::from_utf8_lossy));
         let what = format!("entry {:?} ({flags:#x})", String::from_utf8_lossy(&k));
-        return Err(unexpected(
-            m,
-            &format!("{what}, key {key:?} value {value:?}"),
-        ));
+        return Err(unexpected(m, &format!("{what}, key {key:?} value {value:?}")));
     }
     Ok(())
 }
@@ -103,7 +96,7 @@ fn check_entry(m: &Msg<'_>, i: u64, flags: u16) -> Result<(), Error> {
 /// Receives a subscriber's events up to counter `last`, each checked (group, publisher
 /// `portid`, counter); returns how many were lost: gaps in the counters, and the events
 /// that did not come within [`SUBSCRIBER_WAIT`].
-fn drain(s: &mut Socket, expected: &mut u64, last: u64, portid: u32) -> Result<u64, Error> {
+fn drain(s: &mut Socket, expected: &mut u64, last: u64, portid: u32) -> Result<u64> {
     let (start, mut received) = (*expected, 0);
     while *expected <= last {
         let d = match s.recv_datagram() {
@@ -125,16 +118,14 @@ fn drain(s: &mut Socket, expected: &mut u64, last: u64, portid: u32) -> Result<u
             }
             let ours =
                 m.hdr.ty == msg::PUBLISH && (group, port) == (Some(FANOUT_GROUP), Some(portid));
-            match counter {
-                Some(c) if ours && (*expected..=last).contains(&c) => {
-                    (*expected, received) = (c + 1, received + 1)
-                }
-                _ => {
+            match counter.filter(|c| ours && (*expected..=last).contains(c)) {
+                Some(c) => (*expected, received) = (c + 1, received + 1),
+                None => {
                     let what = format!(
                         "event {expected}..={last} of port {portid} to group {FANOUT_GROUP}"
                     );
-                    let got = format!(", got group {group:?} port {port:?} counter {counter:?}");
-                    return Err(unexpected(&m, &(what + &got)));
+                    let got = format!("got group {group:?} port {port:?} counter {counter:?}");
+                    return Err(unexpected(&m, &format!("{what}, {got}")));
                 }
             }
         }
@@ -146,52 +137,27 @@ fn drain(s: &mut Socket, expected: &mut u64, last: u64, portid: u32) -> Result<u
 /// A benchmark client: one socket on the family, its transmit buffer, the round-trip
 /// latencies, the fan-out's subscribers, and how many entries it put into the store.
 pub struct Bench {
-    sock: Socket,
+    pub sock: Socket,
     tx: Vec<u8>,
-    /// Latencies of the current sample, and the histogram of every sample of the row.
+    /// Latencies of the current sample, and of every sample of the last echo or floor row.
     lat: Vec<u32>,
-    hist: Hist,
+    pub hist: Hist,
     /// Fan-out subscribers, each with the event counter it expects next.
     subs: Vec<(Socket, u64)>,
     published: u64,
-    filled: u64,
+    pub filled: u64,
     rng: u64,
 }
 
 impl Bench {
     /// Opens a socket on `family` (the module must be loaded).
-    pub fn open(family: u32) -> Result<Bench, Error> {
+    pub fn open(family: u32) -> Result<Bench> {
         let sock = Socket::open(family)?;
         sock.set_timeout(Some(ANSWER_WAIT))?;
         // Room for the largest echo or a batch of fill requests.
-        let (tx, lat) = (vec![0; 128 * 1024], Vec::with_capacity(1 << 20));
-        let (hist, subs, published, filled) = (Hist::default(), Vec::new(), 0, 0);
-        let rng = 0x9e37_79b9_7f4a_7c15;
-        Ok(Bench {
-            sock,
-            tx,
-            lat,
-            hist,
-            subs,
-            published,
-            filled,
-            rng,
-        })
-    }
-
-    /// Entries the store holds (STATS).
-    pub fn entries(&mut self) -> Result<u64, Error> {
-        Ok(u64::from(self.sock.stats()?.entries))
-    }
-
-    /// The latencies of every round trip of the last echo or floor row.
-    pub fn take_hist(&mut self) -> Hist {
-        std::mem::take(&mut self.hist)
-    }
-
-    /// Entries this client added.
-    pub fn filled(&self) -> u64 {
-        self.filled
+        let (tx, lat, hist, subs) =
+            (vec![0; 128 * 1024], Vec::with_capacity(1 << 20), Hist::default(), vec![]);
+        Ok(Bench { sock, tx, lat, hist, subs, published: 0, filled: 0, rng: 0x9e37_79b9_7f4a_7c15 })
     }
 
     fn random_below(&mut self, n: u64) -> u64 {
@@ -207,7 +173,7 @@ impl Bench {
         &mut self,
         ty: u16,
         build: impl FnOnce(&mut Writer<'_>) -> Result<(), NoSpace>,
-    ) -> Result<usize, Error> {
+    ) -> Result<usize> {
         let portid = self.sock.portid();
         let mut w = Writer::new(&mut self.tx);
         let m = w.begin_msg(ty, NLM_F_REQUEST, 0, portid).map_err(too_big)?;
@@ -219,16 +185,13 @@ impl Bench {
     /// Runs `samples` samples of `row` after one unrecorded warm-up sample, each at least
     /// `dur` long and at least one operation. Anything left unread on the socket
     /// afterwards (an answer nobody asked for) fails the row.
-    pub fn run_row(
-        &mut self,
-        row: Row,
-        samples: usize,
-        dur: Duration,
-    ) -> Result<Vec<Sample>, Error> {
+    pub fn run_row(&mut self, row: Row, samples: usize, dur: Duration) -> Result<Vec<Sample>> {
         if row.kind.uses_store() && self.filled != row.size {
             let msg = format!(
-                "{row} needs a store of {} entries, it holds {}",
-                row.size, self.filled
+                "{} needs a store of {} entries, it holds {}",
+                row.id(),
+                row.size,
+                self.filled
             );
             return Err(Error::Protocol(msg));
         }
@@ -239,9 +202,7 @@ impl Bench {
         // a whole sample (at least 100 ms).
         self.sample(row, dur.max(Duration::from_millis(100)))?;
         self.hist = Hist::default();
-        let out = (0..samples)
-            .map(|_| self.sample(row, dur))
-            .collect::<Result<_, _>>()?;
+        let out = (0..samples).map(|_| self.sample(row, dur)).collect::<Result<_>>()?;
         self.subs.clear();
         match self.sock.try_recv()? {
             Some(m) => Err(wrong(format!("an answer nobody asked for: {m:?}"))),
@@ -249,7 +210,7 @@ impl Bench {
         }
     }
 
-    fn sample(&mut self, row: Row, dur: Duration) -> Result<Sample, Error> {
+    fn sample(&mut self, row: Row, dur: Duration) -> Result<Sample> {
         let size = row.size as usize;
         match row.kind {
             Kind::Echo => self.echoes(Some(0), size, 1, dur),
@@ -264,17 +225,17 @@ impl Bench {
 
     /// `count` ECHO messages of `size` payload bytes (a pattern: a mix-up shows) in one
     /// send, and their answers (coalesced into as few datagrams as the module manages),
-    /// checked. One message is the echo row with the send addressed to port id `dest`: 0,
-    /// the module, or the socket's own for the floor (the same calls and copies without
-    /// the module); the time of each round trip goes to the histogram after the sample.
-    /// More are the batched echo, sent to the kernel without an address.
+    /// checked. One message is the echo row, sent to port id `dest`: 0, the module, or the
+    /// socket's own for the floor (the same calls and copies without the module); the time
+    /// of each round trip goes to the histogram. More are the batched echo, sent to the
+    /// kernel without an address.
     fn echoes(
         &mut self,
         dest: Option<u32>,
         size: usize,
         count: usize,
         dur: Duration,
-    ) -> Result<Sample, Error> {
+    ) -> Result<Sample> {
         let pattern: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
         let one = self.frame(msg::ECHO, |w| w.put_bytes(&pattern))?;
         if one * count > self.tx.len() {
@@ -285,8 +246,7 @@ impl Bench {
         }
         let mut seqs = [0u32; BATCH];
         self.lat.clear();
-        let laps = dest.map(|_| &mut self.lat);
-        let sample = timed(dur, laps, || {
+        let sample = timed(dur, dest.map(|_| &mut self.lat), || {
             for (i, seq) in seqs[..count].iter_mut().enumerate() {
                 *seq = self.sock.next_seq();
                 self.tx[i * one + 8..i * one + 12].copy_from_slice(&seq.to_ne_bytes());
@@ -317,35 +277,32 @@ impl Bench {
 
     /// Opens `n` sockets joined to the fan-out group and checks with one PUBLISH with an
     /// ACK (counter 1) that the module accepts them and every subscriber gets it.
-    fn subscribe(&mut self, n: usize) -> Result<(), Error> {
-        let subscriber = |_| -> Result<(Socket, u64), Error> {
+    fn subscribe(&mut self, n: usize) -> Result<()> {
+        let subscriber = |_| -> Result<(Socket, u64)> {
             let s = Socket::open(self.sock.family())?;
             s.add_membership(FANOUT_GROUP)?;
             s.set_timeout(Some(SUBSCRIBER_WAIT))?;
             Ok((s, 1))
         };
-        self.subs = (0..n).map(subscriber).collect::<Result<_, _>>()?;
+        self.subs = (0..n).map(subscriber).collect::<Result<_>>()?;
         let mut payload = [0u8; SMALL_PAYLOAD];
         payload[..8].copy_from_slice(&1u64.to_ne_bytes());
         self.sock.publish(FANOUT_GROUP, &payload)?;
-        self.published = 1;
-        let portid = self.sock.portid();
-        let mut missed = 0;
+        let (portid, mut missed) = (self.sock.portid(), 0);
         for (s, expected) in &mut self.subs {
             missed += drain(s, expected, 1, portid)?;
         }
+        self.published = 1;
         match missed {
             0 => Ok(()),
-            _ => Err(wrong(format!(
-                "{missed} of {n} subscribers missed the first event"
-            ))),
+            _ => Err(wrong(format!("{missed} of {n} subscribers missed the first event"))),
         }
     }
 
-    /// Fan-out to the subscribers of [`Bench::subscribe`]: per iteration
-    /// [`FANOUT_BURST`] PUBLISH requests (one per send, no ACK: an error would be answered,
-    /// and [`Bench::run_row`] finds it), then every subscriber drained in turn.
-    fn fanout(&mut self, dur: Duration) -> Result<Sample, Error> {
+    /// Fan-out to the subscribers of [`Bench::subscribe`]: per iteration [`FANOUT_BURST`]
+    /// PUBLISH requests (one per send, no ACK: an error would be answered, and
+    /// [`Bench::run_row`] finds it), then every subscriber drained in turn.
+    fn fanout(&mut self, dur: Duration) -> Result<Sample> {
         let mut counter_at = 0;
         let len = self.frame(msg::PUBLISH, |w| {
             w.put_u32(attr::GROUP, FANOUT_GROUP)?;
@@ -374,7 +331,7 @@ impl Bench {
     /// the store holds `n` of this client's: [`FILL_BATCH`] requests per datagram, all
     /// with one sequence number and the last with `NLM_F_ACK`, so that an error of any
     /// of them (which comes before the ACK) ends the wait.
-    pub fn fill_to(&mut self, n: u64) -> Result<(), Error> {
+    pub fn fill_to(&mut self, n: u64) -> Result<()> {
         let create = n > self.filled;
         let (ty, flags) = match create {
             true => (msg::KV_SET, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL),
@@ -382,11 +339,7 @@ impl Bench {
         };
         while self.filled != n {
             let count = self.filled.abs_diff(n).min(FILL_BATCH);
-            let first = if create {
-                self.filled
-            } else {
-                self.filled - count
-            };
+            let first = if create { self.filled } else { self.filled - count };
             let (seq, portid) = (self.sock.next_seq(), self.sock.portid());
             let mut w = Writer::new(&mut self.tx);
             for i in first..first + count {
@@ -401,8 +354,7 @@ impl Bench {
             }
             let len = w.len();
             self.sock.send_raw(&self.tx[..len])?;
-            self.sock
-                .collect_each(seq, |m| Err(unexpected(m, "the ACK")))?;
+            self.sock.collect_each(seq, |m| Err(unexpected(m, "the ACK")))?;
             self.filled = if create { first + count } else { first };
         }
         Ok(())
@@ -410,7 +362,7 @@ impl Bench {
 
     /// One dump per iteration, every entry checked (key, value, order, count, no
     /// `NLM_F_DUMP_INTR`, `NLMSG_DONE` with status 0).
-    fn dump(&mut self, dur: Duration) -> Result<Sample, Error> {
+    fn dump(&mut self, dur: Duration) -> Result<Sample> {
         let n = self.filled;
         timed(dur, None, || {
             let seq = self.sock.send(msg::KV_GET, NLM_F_DUMP, |_| Ok(()))?;
@@ -423,36 +375,30 @@ impl Bench {
             let intr = self.sock.last_done_flags() & NLM_F_DUMP_INTR != 0;
             match (intr, i == n) {
                 (false, true) => Ok(n),
-                _ => Err(wrong(format!(
-                    "dump of {i} entries, {n} stored, NLM_F_DUMP_INTR {intr}"
-                ))),
+                _ => Err(wrong(format!("dump of {i} entries, {n} stored, NLM_F_DUMP_INTR {intr}"))),
             }
         })
     }
 
     /// SET (`NLM_F_REPLACE`, same value) of random existing keys, one per request, each
     /// waiting for its ACK.
-    fn set(&mut self, dur: Duration) -> Result<Sample, Error> {
+    fn set(&mut self, dur: Duration) -> Result<Sample> {
         timed(dur, None, || {
             let (k, v) = entry(self.random_below(self.filled));
-            self.sock.set(&k, &v, SetMode::Replace)?;
-            Ok(1)
+            self.sock.set(&k, &v, SetMode::Replace).map(|()| 1)
         })
     }
 
     /// GET of random existing keys, one per request (no ACK: the answer is the entry),
     /// the value checked.
-    fn get(&mut self, dur: Duration) -> Result<Sample, Error> {
+    fn get(&mut self, dur: Duration) -> Result<Sample> {
         timed(dur, None, || {
             let i = self.random_below(self.filled);
-            let seq = self
-                .sock
-                .send(msg::KV_GET, 0, |w| w.put_str(attr::KEY, &entry(i).0))?;
+            let seq = self.sock.send(msg::KV_GET, 0, |w| w.put_str(attr::KEY, &entry(i).0))?;
             match self.sock.recv_datagram()?.messages().next() {
                 Some(m) if m.hdr.seq == seq => check_entry(&m, i, 0).map(|()| 1),
-                m => Err(m.map_or(wrong("an empty datagram".into()), |m| {
-                    unexpected(&m, "a GET answer")
-                })),
+                Some(m) => Err(unexpected(&m, "a GET answer")),
+                None => Err(wrong("a datagram without a message".into())),
             }
         })
     }
@@ -464,14 +410,9 @@ mod tests {
 
     #[test]
     fn keys_sort_like_their_indices() {
-        assert_eq!(
-            entry(42),
-            (*b"k0000042", *b"v0000042:nlfam-bench-value-32-b.")
-        );
+        assert_eq!(entry(42), (*b"k0000042", *b"v0000042:nlfam-bench-value-32-b."));
         assert_eq!(&entry(1_099_999).0, b"k1099999");
-        assert!([0u64, 9, 99, 999_999]
-            .iter()
-            .all(|&i| entry(i).0 < entry(i + 1).0));
+        assert!([0u64, 9, 99, 999_999].iter().all(|&i| entry(i).0 < entry(i + 1).0));
     }
 
     /// The floor needs no module: a round trip to the socket's own port id works on any
@@ -480,14 +421,11 @@ mod tests {
     fn floor_round_trips_on_the_hosts_kernel() {
         let mut b = Bench::open(libc::NETLINK_USERSOCK as u32).expect("NETLINK_USERSOCK");
         for size in [0, 61, 4096] {
-            let samples = b
-                .run_row(Row::new(Kind::Floor, size), 2, Duration::from_millis(5))
-                .unwrap();
+            let samples =
+                b.run_row(Row::new(Kind::Floor, size), 2, Duration::from_millis(5)).unwrap();
+            let ops = samples.iter().map(|s| s.ops).sum::<u64>();
             assert!(samples.len() == 2 && samples.iter().all(|s| s.ops > 0));
-            assert_eq!(
-                b.take_hist().count(),
-                samples.iter().map(|s| s.ops).sum::<u64>()
-            );
+            assert_eq!(std::mem::take(&mut b.hist).count(), ops);
         }
     }
 }
