@@ -10,25 +10,24 @@ pub const SMALL_PAYLOAD: usize = 64;
 /// Label of the floor's samples (the floor does not depend on the loaded module).
 pub const FLOOR: &str = "floor";
 
-/// The workload of a row (see [`SPECS`] and the functions of `workload`).
+/// The workload of a row (see [`SPECS`], and `workload` for the details).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
-    Echo,
-    Floor,
-    Batch,
-    Fanout,
-    Dump,
-    Set,
-    Get,
+    Echo,   // ECHO round trips: one message per send, its answer per receive
+    Floor,  // the same to the socket's own port id: the same calls and copies, no module
+    Batch,  // ECHO, BATCH messages per send
+    Fanout, // PUBLISH to a group of N subscribed sockets; the rate of deliveries
+    Dump,   // dumps of a store of N entries; the rate of entries
+    Set,    // SET (replace) of random existing keys, each with its ACK, N entries stored
+    Get,    // GET of random existing keys, N entries stored
 }
 
 /// What the plan and the tables know of a kind: its name in row ids and `--rows`, the
-/// title of a row (`{}` its size, `{s}` a plural "s"), the unit of the rate, the name of
-/// its series in the scaling table, the sizes of the full and of the quick plan (payload
-/// bytes, subscribers or entries in the store), and its stage: the order within a module
-/// load is echo and floor interleaved by payload (0), batched echo (1), fan-out (2), then
-/// the store rows by growing store size (3), so that the store is filled once,
-/// incrementally.
+/// title of a row (`{}` its size, `{s}` a plural "s"), the unit of the rate, its series in
+/// the scaling table, the sizes of the full and of the quick plan (payload bytes,
+/// subscribers or entries in the store), and its stage in a module load: echo and floor
+/// interleaved by payload, batched echo, fan-out, then the store rows by growing store
+/// size (3), so that the store is filled once, incrementally.
 #[derive(Debug)]
 pub struct Spec {
     pub kind: Kind,
@@ -48,26 +47,18 @@ const KV_QUICK: &[u64] = &[1000, 50_000];
 /// One spec per [`Kind`], in its order: the rows of the plan, as data.
 #[rustfmt::skip]
 pub const SPECS: [Spec; 7] = [
-    // ECHO round trip, one message per sendto and one answer per recv.
     Spec { kind: Kind::Echo, name: "echo", title: "echo {}", rate_unit: "msg/s",
            series: Some("echo, per round trip"), full: PAYLOADS, quick: PAYLOADS, stage: 0 },
-    // The same message sent to the socket's own port id and received back: the same two
-    // syscalls and copies without the module.
     Spec { kind: Kind::Floor, name: "floor", title: "floor {}", rate_unit: "msg/s",
            series: None, full: PAYLOADS, quick: PAYLOADS, stage: 0 },
-    // ECHO, BATCH messages per sendmsg.
     Spec { kind: Kind::Batch, name: "batch", title: "batched echo 64 x {}", rate_unit: "msg/s",
            series: None, full: &[SMALL_PAYLOAD as u64], quick: &[SMALL_PAYLOAD as u64], stage: 1 },
-    // PUBLISH to a group of N subscribed sockets; rate of deliveries.
     Spec { kind: Kind::Fanout, name: "fanout", title: "fan-out {} subscriber{s}", rate_unit: "deliveries/s",
            series: Some("fan-out, per delivery"), full: &[1, 8, 64], quick: &[1, 8, 64], stage: 2 },
-    // Dump of a store of N entries; rate of entries.
     Spec { kind: Kind::Dump, name: "dump", title: "dump {} entries", rate_unit: "entries/s",
            series: Some("dump, per entry"), full: &[1000, 100_000, 1_000_000], quick: &[1000, 10_000, 50_000], stage: 3 },
-    // KV_SET (replace) of random existing keys, with an ACK, in a store of N entries.
     Spec { kind: Kind::Set, name: "set", title: "SET at {} entries", rate_unit: "ops/s",
            series: Some("SET, per op"), full: KV, quick: KV_QUICK, stage: 3 },
-    // KV_GET of random existing keys in a store of N entries.
     Spec { kind: Kind::Get, name: "get", title: "GET at {} entries", rate_unit: "ops/s",
            series: Some("GET, per op"), full: KV, quick: KV_QUICK, stage: 3 },
 ];

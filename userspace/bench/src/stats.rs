@@ -1,8 +1,7 @@
-//! The statistics of the reports: means with 95% Student t intervals, ratios of means
-//! with intervals by the delta method on the log ratio (Welch–Satterthwaite degrees of
-//! freedom), and the latency histogram that pools every round trip of a row. The t
-//! quantile inverts the regularized incomplete beta function (continued fraction, as in
-//! Numerical Recipes) by bisection.
+//! The statistics of the reports: means with 95% Student t intervals, ratios of means with
+//! intervals by the delta method on the log ratio (Welch–Satterthwaite degrees of freedom),
+//! and the latency histogram that pools every round trip of a row. The t quantile inverts
+//! the regularized incomplete beta function (continued fraction, Numerical Recipes).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -24,9 +23,8 @@ impl Sample {
     }
 }
 
-/// `n` samples: their mean, standard deviation (n - 1 in the denominator; 0 for one
-/// sample) and the half-width of the 95% interval of the mean, `t(0.975, n-1) sd /
-/// sqrt(n)` (NaN for one sample).
+/// `n` samples: mean, standard deviation (0 for one sample) and the half-width of the 95%
+/// interval of the mean, `t(0.975, n-1) sd / sqrt(n)` (NaN for one sample).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Summary {
     pub n: usize,
@@ -36,7 +34,6 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Summarises `xs`; `None` when empty.
     pub fn of(xs: &[f64]) -> Option<Summary> {
         let n = xs.len();
         let mean = xs.iter().sum::<f64>() / n as f64;
@@ -50,22 +47,17 @@ impl Summary {
         Some(Summary { n, mean, sd, half })
     }
 
-    /// The summary of `k / x`, to first order (delta method): mean `k / mean`, spread and
-    /// half-width in proportion. Costs per operation come from rates so: a mean of
-    /// per-sample costs would be dominated by one stalled sample, and this way costs,
-    /// rates and their ratios agree.
+    /// The summary of `k / x`, to first order: mean `k / mean`, spread and half-width in
+    /// proportion. Costs per operation come from rates so: a mean of per-sample costs would
+    /// be dominated by one stalled sample, and this way costs, rates and ratios agree.
     pub fn reciprocal(&self, k: f64) -> Summary {
         let mean = k / self.mean;
-        Summary {
-            mean,
-            sd: mean * self.sd / self.mean,
-            half: mean * self.half / self.mean,
-            ..*self
-        }
+        let scale = |x: f64| mean * x / self.mean;
+        Summary { mean, sd: scale(self.sd), half: scale(self.half), ..*self }
     }
 
-    /// Squared standard error of the mean, relative to the mean: `sd^2 / (n mean^2)`, the
-    /// variance of `ln(mean)` to first order.
+    /// Squared standard error of the mean relative to the mean: the variance of `ln(mean)`
+    /// to first order.
     fn rel_var(&self) -> f64 {
         self.sd * self.sd / (self.n as f64 * self.mean * self.mean)
     }
@@ -88,10 +80,10 @@ impl Ratio {
     }
 }
 
-/// The ratio `mean(a) / mean(b)` with a 95% interval by the delta method on the log ratio:
+/// `mean(a) / mean(b)` with a 95% interval by the delta method on the log ratio:
 /// `ln(a/b) ± t(0.975, df) · se`, `se² = sd_a²/(n_a·mean_a²) + sd_b²/(n_b·mean_b²)`, `df`
-/// by Welch–Satterthwaite. The interval is asymmetric around the ratio and always
-/// positive. `None` when a mean is not positive or a side has fewer than two samples.
+/// by Welch–Satterthwaite; asymmetric and always positive. `None` when a mean is not
+/// positive or a side has fewer than two samples.
 pub fn ratio(a: &Summary, b: &Summary) -> Option<Ratio> {
     if a.n < 2 || b.n < 2 || a.mean <= 0.0 || b.mean <= 0.0 {
         return None;
@@ -99,8 +91,7 @@ pub fn ratio(a: &Summary, b: &Summary) -> Option<Ratio> {
     let (va, vb, ratio) = (a.rel_var(), b.rel_var(), a.mean / b.mean);
     let df = (va + vb).powi(2) / (va * va / (a.n - 1) as f64 + vb * vb / (b.n - 1) as f64);
     // Without spread (df is NaN) there is no interval to compute.
-    let se2 = va + vb;
-    let t_se = if se2 == 0.0 { 0.0 } else { t_quantile(0.975, df) * se2.sqrt() };
+    let t_se = if va + vb == 0.0 { 0.0 } else { t_quantile(0.975, df) * (va + vb).sqrt() };
     let (lo, hi) = (ratio * (-t_se).exp(), ratio * t_se.exp());
     Some(Ratio { ratio, lo, hi, df })
 }
@@ -110,8 +101,7 @@ pub fn ratio(a: &Summary, b: &Summary) -> Option<Ratio> {
 fn ln_gamma(mut x: f64) -> f64 {
     let mut shift = 0.0;
     while x < 7.0 {
-        shift -= x.ln();
-        x += 1.0;
+        (shift, x) = (shift - x.ln(), x + 1.0);
     }
     let z = 1.0 / (x * x);
     let series = (1.0 / 12.0 - z * (1.0 / 360.0 - z * (1.0 / 1260.0 - z / 1680.0))) / x;
@@ -126,9 +116,7 @@ fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
     for m in (1..=1000).map(f64::from) {
         let (am, am2) = (a + 2.0 * m - 1.0, a + 2.0 * m);
         // The even and the odd step of the fraction.
-        let even = m * (b - m) * x / (am * am2);
-        let odd = -(a + m) * (a + b + m) * x / (am2 * (am2 + 1.0));
-        for aa in [even, odd] {
+        for aa in [m * (b - m) * x / (am * am2), -(a + m) * (a + b + m) * x / (am2 * (am2 + 1.0))] {
             d = 1.0 / tiny(1.0 + aa * d);
             c = tiny(1.0 + aa / c);
             h *= d * c;
@@ -140,22 +128,21 @@ fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
     h
 }
 
-/// Cumulative distribution function of Student's t with `df` degrees of freedom:
+/// The distribution function of Student's t with `df` degrees of freedom:
 /// `1 - I_x(df/2, 1/2) / 2` for `t > 0`, `x = df / (df + t²)`.
 pub fn t_cdf(t: f64, df: f64) -> f64 {
-    // Beyond 1e7 degrees of freedom t is normal to 1e-7; larger values would only cost
-    // precision in the log-gamma differences.
+    // Beyond 1e7 degrees of freedom t is normal to 1e-7; more would only cost precision
+    // in the log-gamma differences.
     let (a, b) = (df.min(1e7) / 2.0, 0.5);
     let x = 2.0 * a / (2.0 * a + t * t);
-    let front =
-        (ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln()).exp();
+    let ln_front = ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln();
     // The fraction converges fast on its side of the mean of the beta distribution.
     let i_x = if x >= 1.0 {
         1.0
     } else if x < (a + 1.0) / (a + b + 2.0) {
-        front * beta_cf(a, b, x) / a
+        ln_front.exp() * beta_cf(a, b, x) / a
     } else {
-        1.0 - front * beta_cf(b, a, 1.0 - x) / b
+        1.0 - ln_front.exp() * beta_cf(b, a, 1.0 - x) / b
     };
     if t > 0.0 {
         1.0 - i_x / 2.0
@@ -164,8 +151,8 @@ pub fn t_cdf(t: f64, df: f64) -> f64 {
     }
 }
 
-/// Quantile `p` (0 < p < 1) of Student's t with `df` (> 0, may be fractional) degrees of
-/// freedom, by bisection on [`t_cdf`] to 1e-12.
+/// Quantile `p` of Student's t with `df` (> 0, may be fractional) degrees of freedom, by
+/// bisection on [`t_cdf`] to 1e-12.
 pub fn t_quantile(p: f64, df: f64) -> f64 {
     assert!(p > 0.0 && p < 1.0 && df > 0.0, "t quantile of p = {p}, df = {df}");
     if p < 0.5 {
@@ -183,7 +170,7 @@ pub fn t_quantile(p: f64, df: f64) -> f64 {
 }
 
 /// `1234567.8, 2345.6` -> "1,234,600 ± 2,300": both rounded to two significant digits
-/// of the interval (four of the value when there is no interval); "–" when not finite.
+/// of the interval (four of the value without an interval); "–" when not finite.
 pub fn fmt_rate(mean: f64, half: f64) -> String {
     let digits = match (half.is_finite() && half > 0.0, mean != 0.0) {
         (true, _) => half.log10().floor() as i32 - 1,
@@ -206,10 +193,9 @@ pub fn fmt_rate(mean: f64, half: f64) -> String {
     }
 }
 
-/// Latency histogram, in nanoseconds: exact below 256 ns, then 128 buckets per power of
-/// two up to 2^32 ns (< 0.8% relative resolution), so the percentiles of every round trip
-/// of a row can be pooled across samples and module loads without storing each latency.
-/// Sparse: bucket number to count.
+/// Latency histogram in nanoseconds, bucket to count: exact below 256 ns, then 128 buckets
+/// per power of two up to 2^32 ns (< 0.8% apart), so that the percentiles of every round
+/// trip of a row pool across samples and module loads without storing each latency.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Hist(BTreeMap<usize, u64>);
 
@@ -242,19 +228,17 @@ impl Hist {
         self.0.values().sum()
     }
 
-    /// Nearest-rank percentile `p` (0-100) in nanoseconds (bucket middle); `None` when empty.
+    /// Nearest-rank percentile `p` (0-100) in nanoseconds (bucket middle).
     pub fn percentile(&self, p: f64) -> Option<f64> {
         let rank = ((p / 100.0) * self.count() as f64).ceil().max(1.0) as u64;
-        let mut seen = 0;
-        let b = self.0.iter().find(|(_, c)| {
-            seen += **c;
-            seen >= rank
+        let mut cumulative = self.0.iter().scan(0, |seen, (b, c)| {
+            *seen += c;
+            Some((*b, *seen))
         });
-        b.map(|(b, _)| Self::value(*b))
+        cumulative.find(|&(_, seen)| seen >= rank).map(|(b, _)| Self::value(b))
     }
 
-    /// The buckets as one string "bucket:count bucket:count ..." (one line in the
-    /// pretty-printed raw file).
+    /// As one string "bucket:count bucket:count ..." (one line in the pretty-printed file).
     pub fn to_json(&self) -> serde_json::Value {
         self.0.iter().map(|(b, c)| format!("{b}:{c}")).collect::<Vec<_>>().join(" ").into()
     }
@@ -262,10 +246,9 @@ impl Hist {
     /// Reads [`Hist::to_json`]; malformed pairs are ignored.
     pub fn from_json(v: &serde_json::Value) -> Hist {
         let pairs = v.as_str().unwrap_or("").split_whitespace().filter_map(|p| p.split_once(':'));
+        let pairs = pairs.filter_map(|(b, c)| Some((b.parse().ok()?, c.parse::<u64>().ok()?)));
         let mut h = Hist::default();
-        for (b, c) in pairs.filter_map(|(b, c)| Some((b.parse().ok()?, c.parse::<u64>().ok()?))) {
-            *h.0.entry(b).or_default() += c;
-        }
+        pairs.for_each(|(b, c)| *h.0.entry(b).or_default() += c);
         h
     }
 }

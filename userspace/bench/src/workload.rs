@@ -160,12 +160,13 @@ impl Bench {
         Ok(Bench { sock, tx, lat, hist, subs, published: 0, filled: 0, rng: 0x9e37_79b9_7f4a_7c15 })
     }
 
-    fn random_below(&mut self, n: u64) -> u64 {
-        // xorshift64*: cheap, deterministic.
-        self.rng ^= self.rng >> 12;
-        self.rng ^= self.rng << 25;
-        self.rng ^= self.rng >> 27;
-        self.rng.wrapping_mul(0x2545_f491_4f6c_dd1d) % n.max(1)
+    /// A random entry of the store (Knuth's MMIX LCG: cheap, deterministic).
+    fn random_entry(&mut self) -> u64 {
+        self.rng = self
+            .rng
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.rng >> 32) % self.filled.max(1)
     }
 
     /// Frames one request of type `ty` at the start of the transmit buffer; its length.
@@ -187,13 +188,10 @@ impl Bench {
     /// afterwards (an answer nobody asked for) fails the row.
     pub fn run_row(&mut self, row: Row, samples: usize, dur: Duration) -> Result<Vec<Sample>> {
         if row.kind.uses_store() && self.filled != row.size {
-            let msg = format!(
-                "{} needs a store of {} entries, it holds {}",
-                row.id(),
-                row.size,
-                self.filled
-            );
-            return Err(Error::Protocol(msg));
+            let (id, size, have) = (row.id(), row.size, self.filled);
+            return Err(Error::Protocol(format!(
+                "{id} needs a store of {size} entries, it has {have}"
+            )));
         }
         if row.kind == Kind::Fanout {
             self.subscribe(row.size as usize)?;
@@ -218,8 +216,7 @@ impl Bench {
             Kind::Batch => self.echoes(None, size, BATCH, dur),
             Kind::Fanout => self.fanout(dur),
             Kind::Dump => self.dump(dur),
-            Kind::Set => self.set(dur),
-            Kind::Get => self.get(dur),
+            Kind::Set | Kind::Get => self.kv(row.kind == Kind::Get, dur),
         }
     }
 
@@ -380,21 +377,16 @@ impl Bench {
         })
     }
 
-    /// SET (`NLM_F_REPLACE`, same value) of random existing keys, one per request, each
-    /// waiting for its ACK.
-    fn set(&mut self, dur: Duration) -> Result<Sample> {
+    /// SET (`NLM_F_REPLACE`, same value, waiting for the ACK) or GET (no ACK: the answer is
+    /// the entry, checked) of random existing keys, one per request.
+    fn kv(&mut self, get: bool, dur: Duration) -> Result<Sample> {
         timed(dur, None, || {
-            let (k, v) = entry(self.random_below(self.filled));
-            self.sock.set(&k, &v, SetMode::Replace).map(|()| 1)
-        })
-    }
-
-    /// GET of random existing keys, one per request (no ACK: the answer is the entry),
-    /// the value checked.
-    fn get(&mut self, dur: Duration) -> Result<Sample> {
-        timed(dur, None, || {
-            let i = self.random_below(self.filled);
-            let seq = self.sock.send(msg::KV_GET, 0, |w| w.put_str(attr::KEY, &entry(i).0))?;
+            let i = self.random_entry();
+            let (k, v) = entry(i);
+            if !get {
+                return self.sock.set(&k, &v, SetMode::Replace).map(|()| 1);
+            }
+            let seq = self.sock.send(msg::KV_GET, 0, |w| w.put_str(attr::KEY, &k))?;
             match self.sock.recv_datagram()?.messages().next() {
                 Some(m) if m.hdr.seq == seq => check_entry(&m, i, 0).map(|()| 1),
                 Some(m) => Err(unexpected(&m, "a GET answer")),
