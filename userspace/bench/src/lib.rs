@@ -46,7 +46,7 @@ pub fn bench_loaded(
     let (y, mo, d, h, mi, s) =
         (tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
     let meta = serde_json::json!({
-        "accelerator": runner::accelerator_of(&runner::hypervisor_signature()),
+        "accelerator": report::accelerator_of(&runner::hypervisor_signature()),
         "commit": "-",
         "date": format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z"),
         "config": {"samples": samples, "rounds": 1, "sample_ms": sample_ms as u64, "quick": slot.plan.quick,

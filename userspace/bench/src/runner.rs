@@ -2,8 +2,9 @@
 //! filled as the rows need it, the results as a JSON "part". The VM driver runs one slot
 //! per module and round; [`crate::report::merge`] joins the parts.
 
+use crate::report::Stat;
 use crate::rows::{Kind, PlanArgs, Row, FLOOR};
-use crate::stats::{fmt_rate, Sample, Summary};
+use crate::stats::fmt_rate;
 use crate::workload::Bench;
 use nlfam::Error;
 use serde_json::{json, Value};
@@ -60,16 +61,6 @@ pub fn hypervisor_signature() -> String {
     "unknown".into()
 }
 
-/// The accelerator a hypervisor signature means.
-pub fn accelerator_of(signature: &str) -> &'static str {
-    match signature {
-        "" => "none (bare metal)",
-        s if s.starts_with("TCG") => "TCG",
-        s if s.starts_with("KVMKVMKVM") => "KVM",
-        _ => "unknown",
-    }
-}
-
 /// Runs a slot and returns its part: `{"label", "round", "guest", "rows": [{"id", "label",
 /// "samples", "hist"}]}`, the guest being its kernel, CPUs, clock source and hypervisor.
 /// Progress lines go to stderr.
@@ -94,8 +85,8 @@ pub fn run_slot(slot: &Slot) -> Result<Value, Error> {
         eprintln!("{prefix}: skipping rows: {msg}");
     }
     let mut bench = Bench::open(slot.family)?;
-    let entries = |bench: &mut Bench| bench.sock.stats().map(|s| u64::from(s.entries));
-    let have = if rows.iter().any(|r| r.kind.uses_store()) { entries(&mut bench)? } else { 0 };
+    let store = rows.iter().any(|r| r.kind.uses_store());
+    let have = if store { bench.sock.stats()?.entries } else { 0 };
     if have != 0 {
         return Err(crate::usage(format!(
             "the store holds {have} entries; the dump, SET and GET rows need an empty store \
@@ -106,26 +97,21 @@ pub fn run_slot(slot: &Slot) -> Result<Value, Error> {
         |row: &Row| if row.kind == Kind::Floor { slot.floor_samples } else { slot.samples };
     rows.retain(|r| samples(r) > 0);
     let mut out = Vec::new();
-    let result = rows.iter().try_for_each(|&row| {
+    let result: Result<(), Error> = rows.iter().try_for_each(|&row| {
         if row.kind.uses_store() && bench.filled < row.size {
-            let t = Instant::now();
             eprintln!("{prefix}: filling the store to {} entries (not measured)", row.size);
             bench.fill_to(row.size)?;
-            let (n, size) = (entries(&mut bench)?, row.size);
-            if n != size {
-                let msg = format!("wrong answer: STATS counts {n} entries after filling to {size}");
-                return Err(Error::Protocol(msg));
-            }
-            eprintln!("{prefix}: filled in {:.1} s", t.elapsed().as_secs_f64());
         }
         let (t, id, n) = (Instant::now(), row.id(), samples(&row));
         let ran = bench.run_row(row, n, plan.sample());
         let ran = ran.map_err(|e| Error::Protocol(format!("{id} ({}): {e}", slot.label)))?;
-        let rate = Summary::of(&ran.iter().map(Sample::rate).collect::<Vec<_>>());
-        let rate = rate.map_or(String::new(), |s| fmt_rate(s.mean, s.half));
-        let drops = ran.iter().filter_map(|s| s.drops).reduce(|a, b| a + b);
-        let drops = drops.map_or(String::new(), |d| format!(", {d} drops"));
-        let (secs, unit) = (t.elapsed().as_secs_f64(), row.kind.spec().rate_unit);
+        let s = Stat::of(&ran, None).expect("at least one sample");
+        let drops = s.drops.map_or(String::new(), |d| format!(", {d} drops"));
+        let (secs, rate, unit) = (
+            t.elapsed().as_secs_f64(),
+            fmt_rate(s.rate.mean, s.rate.half),
+            row.kind.spec().rate_unit,
+        );
         eprintln!("{prefix}: {id:<11} {n:>2} samples in {secs:5.1} s: {rate} {unit}{drops}");
         let mut r = json!({"id": id, "label": slot.label, "samples": ran});
         if row.kind == Kind::Floor {

@@ -264,22 +264,12 @@ mod tests {
     #[test]
     fn t_quantiles_intervals_and_ratios_match_known_values() {
         // Two-sided 95% critical values, qt(0.975, df) in R, fractional df (Welch) too.
-        let known = [
-            (1.0, 12.706_204_736),
-            (2.0, 4.302_652_730),
-            (4.0, 2.776_445_105),
-            (8.0, 2.306_004_135),
-        ];
-        let more = [
-            (12.5, 2.169_185_94),
-            (29.25, 2.044_470_61),
-            (39.0, 2.022_690_901),
-            (1e9, 1.959_963_985),
-        ];
+        let known = [(1.0, 12.7062047), (2.0, 4.3026527), (4.0, 2.7764451), (8.0, 2.3060041)];
+        let more = [(12.5, 2.1691859), (29.25, 2.0444706), (39.0, 2.0226909), (1e9, 1.959964)];
         for (df, want) in known.into_iter().chain(more) {
             close(t_quantile(0.975, df), want, 1e-6);
         }
-        close(t_quantile(0.025, 39.0), -2.022_690_901, 1e-6);
+        close(t_quantile(0.025, 39.0), -2.0226909, 1e-6);
         // Mean 12, sd sqrt(2.5), half-width t(0.975, 4) sqrt(2.5) / sqrt(5).
         let a = Summary::of(&[10.0, 11.0, 12.0, 13.0, 14.0]).unwrap();
         assert_eq!((a.n, a.mean, a.sd), (5, 12.0, 2.5f64.sqrt()));
@@ -316,25 +306,13 @@ mod tests {
         assert_eq!(fmt_rate(-123_456.0, f64::NAN), "-123,500");
         for ns in (0..5000).chain([65_535, 1 << 20, u32::MAX]) {
             let b = Hist::bucket(ns);
-            assert!(
-                b >= Hist::bucket(ns.saturating_sub(1)) && b < 256 + 24 * 128,
-                "bucket({ns}) = {b}"
-            );
+            assert!(b >= Hist::bucket(ns.saturating_sub(1)) && b < 3328, "bucket({ns}) = {b}");
             close(Hist::value(b), f64::from(ns), f64::from(ns) / 128.0 + 0.5);
         }
         let mut h = Hist::default();
-        (1..=100).for_each(|ns| h.record(ns));
-        assert_eq!(
-            (h.percentile(50.0), h.percentile(99.0), h.count()),
-            (Some(50.0), Some(99.0), 100)
-        );
-        let mut big = Hist::default();
-        big.record(10_000);
-        big.record(1_000_000);
+        [10_000, 1_000_000, 1_000_000].into_iter().for_each(|ns| h.record(ns));
         // The bucket numbers of the raw files written so far.
-        assert_eq!(big.to_json(), "924:1 1780:1");
-        h.add(&big);
-        assert_eq!(Hist::from_json(&h.to_json()), h);
-        assert_eq!(Hist::default().percentile(50.0), None);
+        assert_eq!(h.to_json(), "924:1 1780:2");
+        assert_eq!((h.percentile(50.0), Hist::from_json(&h.to_json())), (Some(1_001_472.0), h));
     }
 }

@@ -162,10 +162,7 @@ impl Bench {
 
     /// A random entry of the store (Knuth's MMIX LCG: cheap, deterministic).
     fn random_entry(&mut self) -> u64 {
-        self.rng = self
-            .rng
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
+        self.rng = self.rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (self.rng >> 32) % self.filled.max(1)
     }
 
@@ -183,18 +180,18 @@ impl Bench {
         Ok(w.len())
     }
 
-    /// Runs `samples` samples of `row` after one unrecorded warm-up sample, each at least
-    /// `dur` long and at least one operation. Anything left unread on the socket
-    /// afterwards (an answer nobody asked for) fails the row.
+    /// Runs `samples` samples of `row` (the store filled to its size) after one unrecorded
+    /// warm-up sample, each at least `dur` long and one operation. Anything left unread on
+    /// the socket afterwards (an answer nobody asked for) fails the row.
     pub fn run_row(&mut self, row: Row, samples: usize, dur: Duration) -> Result<Vec<Sample>> {
-        if row.kind.uses_store() && self.filled != row.size {
-            let (id, size, have) = (row.id(), row.size, self.filled);
-            return Err(Error::Protocol(format!(
-                "{id} needs a store of {size} entries, it has {have}"
-            )));
-        }
         if row.kind == Kind::Fanout {
-            self.subscribe(row.size as usize)?;
+            let subscriber = |_| -> Result<(Socket, u64)> {
+                let s = Socket::open(self.sock.family())?;
+                s.add_membership(FANOUT_GROUP)?;
+                s.set_timeout(Some(SUBSCRIBER_WAIT))?;
+                Ok((s, self.published + 1))
+            };
+            self.subs = (0..row.size).map(subscriber).collect::<Result<_>>()?;
         }
         // Under TCG the first run of a kernel path pays for its translation: warm up for
         // a whole sample (at least 100 ms).
@@ -220,83 +217,52 @@ impl Bench {
         }
     }
 
-    /// `count` ECHO messages of `size` payload bytes (a pattern: a mix-up shows) in one
-    /// send, and their answers (coalesced into as few datagrams as the module manages),
-    /// checked. One message is the echo row, sent to port id `dest`: 0, the module, or the
-    /// socket's own for the floor (the same calls and copies without the module); the time
-    /// of each round trip goes to the histogram. More are the batched echo, sent to the
-    /// kernel without an address.
+    /// `n` ECHO messages of `size` payload bytes (a pattern: a mix-up shows) in one send,
+    /// and their answers (coalesced into as few datagrams as the module manages), checked.
+    /// One message is the echo row, sent to port id `dest`: 0, the module, or the socket's
+    /// own for the floor (the same calls and copies without the module), each round trip
+    /// timed. More are the batched echo, sent to the kernel without an address.
     fn echoes(
         &mut self,
         dest: Option<u32>,
         size: usize,
-        count: usize,
+        n: usize,
         dur: Duration,
     ) -> Result<Sample> {
         let pattern: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
         let one = self.frame(msg::ECHO, |w| w.put_bytes(&pattern))?;
-        if one * count > self.tx.len() {
-            return Err(Error::Protocol("batch too large".into()));
-        }
-        for i in 1..count {
+        for i in 1..n {
             self.tx.copy_within(..one, i * one);
         }
         let mut seqs = [0u32; BATCH];
         self.lat.clear();
         let sample = timed(dur, dest.map(|_| &mut self.lat), || {
-            for (i, seq) in seqs[..count].iter_mut().enumerate() {
+            for (i, seq) in seqs[..n].iter_mut().enumerate() {
                 *seq = self.sock.next_seq();
                 self.tx[i * one + 8..i * one + 12].copy_from_slice(&seq.to_ne_bytes());
             }
-            let datagram = &self.tx[..one * count];
+            let datagram = &self.tx[..one * n];
             match dest {
                 Some(portid) => self.sock.send_raw_to(datagram, portid)?,
                 None => self.sock.send_raw(datagram)?,
             }
             let mut got = 0;
-            while got < count {
+            while got < n {
                 for m in self.sock.recv_datagram()? {
                     let want = seqs.get(got).copied().unwrap_or(0);
                     if m.hdr.ty != msg::ECHO || m.hdr.seq != want || m.payload != pattern {
-                        return Err(unexpected(
-                            &m,
-                            &format!("the echo of {size} bytes with seq {want}"),
-                        ));
+                        return Err(unexpected(&m, &format!("echo {want} of {size} bytes")));
                     }
                     got += 1;
                 }
             }
-            Ok(count as u64)
+            Ok(n as u64)
         })?;
         self.lat.iter().for_each(|&ns| self.hist.record(ns));
         Ok(sample)
     }
 
-    /// Opens `n` sockets joined to the fan-out group and checks with one PUBLISH with an
-    /// ACK (counter 1) that the module accepts them and every subscriber gets it.
-    fn subscribe(&mut self, n: usize) -> Result<()> {
-        let subscriber = |_| -> Result<(Socket, u64)> {
-            let s = Socket::open(self.sock.family())?;
-            s.add_membership(FANOUT_GROUP)?;
-            s.set_timeout(Some(SUBSCRIBER_WAIT))?;
-            Ok((s, 1))
-        };
-        self.subs = (0..n).map(subscriber).collect::<Result<_>>()?;
-        let mut payload = [0u8; SMALL_PAYLOAD];
-        payload[..8].copy_from_slice(&1u64.to_ne_bytes());
-        self.sock.publish(FANOUT_GROUP, &payload)?;
-        let (portid, mut missed) = (self.sock.portid(), 0);
-        for (s, expected) in &mut self.subs {
-            missed += drain(s, expected, 1, portid)?;
-        }
-        self.published = 1;
-        match missed {
-            0 => Ok(()),
-            _ => Err(wrong(format!("{missed} of {n} subscribers missed the first event"))),
-        }
-    }
-
-    /// Fan-out to the subscribers of [`Bench::subscribe`]: per iteration [`FANOUT_BURST`]
+    /// Fan-out to `subs`, sockets joined to the group: per iteration [`FANOUT_BURST`]
     /// PUBLISH requests (one per send, no ACK: an error would be answered, and
     /// [`Bench::run_row`] finds it), then every subscriber drained in turn.
     fn fanout(&mut self, dur: Duration) -> Result<Sample> {
