@@ -1,10 +1,7 @@
-//! Benchmarks of nlfam's kernel modules.
-//!
-//! The workloads ([`workload`]) run inside the VM against whichever module is loaded, one
-//! "slot" per module load ([`runner`]) with the rows of [`rows`]; the statistics
-//! ([`stats`]) and reports ([`report`]) run on the host from the raw JSON, so they are
-//! unit-tested with `cargo test`. `make bench` drives it all (scripts/bench,
-//! bench/run-in-vm.sh); `nlfam bench` runs the same rows against the module loaded now.
+//! Benchmarks of nlfam's kernel modules. The workloads ([`workload`]) run in the VM against
+//! the loaded module, one "slot" per module load ([`runner`]) with the rows of [`rows`]; the
+//! statistics ([`stats`]) and reports ([`report`]) run on the host from the raw JSON.
+//! `make bench` drives it all; `nlfam bench` runs the rows against the module loaded now.
 
 pub mod report;
 pub mod rows;

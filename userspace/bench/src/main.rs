@@ -4,7 +4,7 @@
 //!   nlfam-bench merge --meta meta.json --labels rust,c --out latest.json parts/*.json
 //!   nlfam-bench report latest.json --md latest.md --summary summary.json
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use nlfam_bench::{report, run_slot, Slot};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -13,12 +13,6 @@ use std::process::ExitCode;
 /// Benchmarks of nlfam's kernel modules: workloads, merge and reports (make bench drives it)
 #[derive(Parser)]
 #[command(name = "nlfam-bench")]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
 enum Command {
     /// Run every row against the loaded module (one slot) and write the samples as JSON.
     Run {
@@ -82,7 +76,7 @@ fn run(command: Command) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    let result = run(Cli::parse().command);
+    let result = run(Command::parse());
     if let Err(e) = &result {
         eprintln!("nlfam-bench: {e}");
     }

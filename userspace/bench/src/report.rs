@@ -17,11 +17,9 @@ fn row_of(id: &Value) -> Result<Row, String> {
     Row::parse_id(id.as_str().unwrap_or("")).ok_or_else(|| format!("unknown row {id}"))
 }
 
-/// Joins slot parts into the raw result: `meta` (kernel, accelerator, commit, date,
-/// config, ...) plus `labels` and every row's samples per label, each sample tagged with
-/// its round (and, for the floor, the module that was loaded), and the latency histograms
-/// pooled per row and label. Module labels keep the order of `labels` (then first
-/// appearance); the floor comes last.
+/// Joins slot parts into the raw result: `meta`, the labels (`labels` first, the floor
+/// last), every row's samples per label, tagged with their round (and, for the floor, the
+/// module that was loaded), and the latency histograms pooled per row and label.
 pub fn merge(parts: &[Value], meta: Value, labels: &[String]) -> Result<Value, String> {
     let (mut order, mut rows) = (labels.to_vec(), BTreeMap::new());
     for p in parts {
@@ -102,8 +100,7 @@ impl Stat {
 }
 
 /// The raw result, parsed: everything but the rows (`meta`), the module labels in table
-/// order (the floor excluded), the rows in table order, and the statistics of every row
-/// and label.
+/// order (without the floor), the rows, and the statistics of every row and label.
 #[derive(Clone, Debug)]
 pub struct Data {
     pub meta: Value,

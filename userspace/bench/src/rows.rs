@@ -1,5 +1,4 @@
-//! What is measured: the kinds of rows as a table of specs (names, units, sizes), the
-//! rows, and the plan that lists them in the order one module load runs them.
+//! What is measured: the kinds of rows as a table of specs, the rows, and the plan.
 
 use std::time::Duration;
 
@@ -150,8 +149,7 @@ pub struct PlanArgs {
 }
 
 impl PlanArgs {
-    /// The plan, once checked: an unknown row name, or a filter that selects nothing, is
-    /// an error.
+    /// The plan, checked: an unknown row name, or a filter that selects nothing, is an error.
     pub fn plan(&self) -> Result<&PlanArgs, String> {
         let known =
             |r: &&String| Kind::parse(r).is_some() || *r == "kv" || Row::parse_id(r).is_some();
@@ -166,8 +164,7 @@ impl PlanArgs {
         Duration::from_millis(self.sample_ms.unwrap_or(if self.quick { 50 } else { 200 }).max(1))
     }
 
-    /// Every row of the plan that the filter selects, in the order one module load runs
-    /// them (see [`Spec`]).
+    /// The rows of the plan that the filter selects, in the order of a module load.
     pub fn rows(&self) -> Vec<Row> {
         let sizes = |s: &'static Spec| if self.quick { s.quick } else { s.full };
         let rows = SPECS.iter().flat_map(|s| sizes(s).iter().map(|&n| Row::new(s.kind, n)));
@@ -187,25 +184,19 @@ mod tests {
         Ok(rows.iter().map(Row::id).collect::<Vec<_>>().join(" "))
     }
 
+    /// The store rows by growing store size, so that it is filled once (titles and ids
+    /// are in the committed report: see `report`).
     #[test]
-    fn plans_ids_and_titles() {
-        let full =
-            "echo/0B floor/0B echo/64B floor/64B echo/1KiB floor/1KiB echo/16KiB floor/16KiB \
-                    echo/64KiB floor/64KiB batch/64B fanout/1 fanout/8 fanout/64 dump/1k set/1k \
-                    get/1k dump/100k dump/1M set/1M get/1M";
+    fn plans_in_the_order_of_a_module_load() {
+        let full = "echo/0B floor/0B echo/64B floor/64B echo/1KiB floor/1KiB echo/16KiB \
+                    floor/16KiB echo/64KiB floor/64KiB batch/64B fanout/1 fanout/8 fanout/64 \
+                    dump/1k set/1k get/1k dump/100k dump/1M set/1M get/1M";
         assert_eq!(plan(false, &[]).unwrap(), full);
         let quick = plan(true, &[]).unwrap();
         assert!(quick.ends_with("dump/1k set/1k get/1k dump/10k dump/50k set/50k get/50k"));
         let kv = plan(false, &["kv", "echo/64B"]).unwrap();
         assert_eq!(kv, "echo/64B set/1k get/1k set/1M get/1M");
-        assert!(plan(false, &["nonsense"]).is_err() && plan(false, &["dump/7"]).is_err());
-        assert!(full.split(' ').all(|id| Row::parse_id(id).unwrap().id() == id));
+        assert!(plan(false, &["nonsense"]).is_err() && plan(true, &["dump/1M"]).is_err());
         assert!(SPECS.iter().enumerate().all(|(i, s)| s.kind as usize == i));
-        let title = |kind, size| Row::new(kind, size).title();
-        assert_eq!(title(Kind::Fanout, 1), "fan-out 1 subscriber");
-        assert_eq!(
-            title(Kind::Batch, SMALL_PAYLOAD as u64),
-            format!("batched echo {BATCH} x 64 B")
-        );
     }
 }

@@ -1,6 +1,5 @@
 //! One module load's share of a benchmark (a "slot"): every row of the plan, the store
-//! filled as the rows need it, the results as a JSON "part". The VM driver runs one slot
-//! per module and round; [`crate::report::merge`] joins the parts.
+//! filled as the rows need it, the results as a JSON "part" for [`crate::report::merge`].
 
 use crate::report::Stat;
 use crate::rows::{Kind, PlanArgs, Row, FLOOR};
@@ -19,9 +18,10 @@ pub struct Slot {
     /// Netlink family the module serves.
     #[arg(long, default_value_t = 25)]
     pub family: u32,
-    /// This round and the number of rounds, for progress lines and the JSON.
+    /// This round, for progress lines and the JSON.
     #[arg(long, default_value_t = 1)]
     pub round: u32,
+    /// Number of rounds.
     #[arg(long, default_value_t = 1)]
     pub rounds: u32,
     /// Samples of every module row in this slot.
@@ -31,8 +31,7 @@ pub struct Slot {
     #[arg(long)]
     pub floor_samples: usize,
     /// Delete the entries added to the store at the end, and skip the rows beyond the
-    /// module's max_entries (a module loaded by someone else, as for `nlfam bench`);
-    /// without it such rows fail the run (the VM, which unloads the module instead).
+    /// module's max_entries (`nlfam bench`); without it such rows fail (the VM run).
     #[arg(long)]
     pub cleanup: bool,
     #[command(flatten)]
@@ -52,7 +51,7 @@ pub fn hypervisor_signature() -> String {
         if l1.ecx & (1 << 31) == 0 {
             return String::new();
         }
-        let b: Vec<u8> = [l4.ebx, l4.ecx, l4.edx].iter().flat_map(|r| r.to_le_bytes()).collect();
+        let b = [l4.ebx, l4.ecx, l4.edx].map(u32::to_le_bytes).concat();
         let s = String::from_utf8_lossy(&b).trim_end_matches('\0').to_string();
         if !s.is_empty() {
             return s;
@@ -62,8 +61,7 @@ pub fn hypervisor_signature() -> String {
 }
 
 /// Runs a slot and returns its part: `{"label", "round", "guest", "rows": [{"id", "label",
-/// "samples", "hist"}]}`, the guest being its kernel, CPUs, clock source and hypervisor.
-/// Progress lines go to stderr.
+/// "samples", "hist"}]}`. Progress lines go to stderr.
 pub fn run_slot(slot: &Slot) -> Result<Value, Error> {
     let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default().trim().to_string();
     let prefix = match slot.cleanup {

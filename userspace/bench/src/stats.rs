@@ -208,12 +208,11 @@ impl Hist {
 
     /// The middle of bucket `b` in nanoseconds.
     fn value(b: usize) -> f64 {
-        let width = (1u64 << (b / 128).saturating_sub(1)) as f64;
         if b < 256 {
-            b as f64
-        } else {
-            (b % 128 + 128) as f64 * width + width / 2.0
+            return b as f64;
         }
+        let width = (1u64 << (b / 128 - 1)) as f64;
+        (b % 128 + 128) as f64 * width + width / 2.0
     }
 
     pub fn record(&mut self, ns: u32) {
@@ -246,10 +245,7 @@ impl Hist {
     /// Reads [`Hist::to_json`]; malformed pairs are ignored.
     pub fn from_json(v: &serde_json::Value) -> Hist {
         let pairs = v.as_str().unwrap_or("").split_whitespace().filter_map(|p| p.split_once(':'));
-        let pairs = pairs.filter_map(|(b, c)| Some((b.parse().ok()?, c.parse::<u64>().ok()?)));
-        let mut h = Hist::default();
-        pairs.for_each(|(b, c)| *h.0.entry(b).or_default() += c);
-        h
+        Hist(pairs.filter_map(|(b, c)| Some((b.parse().ok()?, c.parse().ok()?))).collect())
     }
 }
 

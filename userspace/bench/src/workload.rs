@@ -1,11 +1,10 @@
 //! The measurements, through the client's socket. The hot loops frame requests in place in
-//! buffers allocated before the clock starts (only sequence numbers and counters change),
-//! send them with [`Socket::send_raw`] and read the answers borrowed from the client's
-//! receive buffer. Every answer is checked while measuring; a wrong answer fails the run.
+//! buffers allocated before the clock starts, send them with [`Socket::send_raw`] and read
+//! the answers borrowed from the client's receive buffer, every answer checked.
 
 use crate::rows::{Kind, Row, BATCH, SMALL_PAYLOAD};
 use crate::stats::{Hist, Sample};
-use nlfam::proto::attr::{AttrIter, NoSpace, Writer};
+use nlfam::proto::attr::{Attr, AttrIter, NoSpace, Writer};
 use nlfam::proto::family::{attr, msg};
 use nlfam::proto::wire::{Msg, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP};
 use nlfam::proto::wire::{NLM_F_DUMP_INTR, NLM_F_EXCL, NLM_F_MULTI, NLM_F_REQUEST};
@@ -25,8 +24,7 @@ const SUBSCRIBER_WAIT: Duration = Duration::from_secs(2);
 const ANSWER_WAIT: Duration = Duration::from_secs(30);
 
 /// Repeats `op`, which returns how many operations it did, until `dur` has passed: one
-/// sample, timed from the first call to the end of the last. One clock read per call;
-/// the time of each call goes to `laps` when given (the round-trip latencies).
+/// sample. One clock read per call, whose time goes to `laps` when given.
 fn timed(
     dur: Duration,
     mut laps: Option<&mut Vec<u32>>,
@@ -72,18 +70,23 @@ pub fn entry(i: u64) -> ([u8; 8], [u8; 32]) {
     (k, v)
 }
 
+/// The attributes of `m` of types `types`, in that order.
+fn attrs<'a, const N: usize>(m: &Msg<'a>, types: [u16; N]) -> [Option<Attr<'a>>; N] {
+    let mut found = [None; N];
+    for a in AttrIter::new(m.payload) {
+        if let Some(i) = types.iter().position(|&t| t == a.ty) {
+            found[i] = Some(a);
+        }
+    }
+    found
+}
+
 /// Checks that `m` is the `kv-set` entry `i` with `flags` (`NLM_F_MULTI` for a dump
 /// entry, none for a GET answer; never `NLM_F_DUMP_INTR`).
 fn check_entry(m: &Msg<'_>, i: u64, flags: u16) -> Result<()> {
     let (k, v) = entry(i);
-    let (mut key, mut value) = (None, None);
-    for a in AttrIter::new(m.payload) {
-        match a.ty {
-            attr::KEY => key = a.cstr(),
-            attr::VALUE => value = Some(a.payload),
-            _ => {}
-        }
-    }
+    let [key, value] = attrs(m, [attr::KEY, attr::VALUE]);
+    let (key, value) = (key.and_then(|a| a.cstr()), value.map(|a| a.payload));
     let flags_ok = m.hdr.flags & (NLM_F_MULTI | NLM_F_DUMP_INTR) == flags;
     if m.hdr.ty != msg::KV_SET || !flags_ok || key != Some(&k[..]) || value != Some(&v[..]) {
         let (key, value) = (key.map(String::from_utf8_lossy), value.map(String::from_utf8_lossy));
@@ -105,41 +108,31 @@ fn drain(s: &mut Socket, expected: &mut u64, last: u64, portid: u32) -> Result<u
             d => d?,
         };
         for m in d {
-            let (mut group, mut port, mut counter) = (None, None, None);
-            for a in AttrIter::new(m.payload) {
-                match a.ty {
-                    attr::GROUP => group = a.u32(),
-                    attr::PORTID => port = a.u32(),
-                    attr::PAYLOAD if a.payload.len() == SMALL_PAYLOAD => {
-                        counter = a.payload[..8].try_into().ok().map(u64::from_ne_bytes)
-                    }
-                    _ => {}
-                }
-            }
+            let [group, port, payload] = attrs(&m, [attr::GROUP, attr::PORTID, attr::PAYLOAD]);
+            let (group, port) = (group.and_then(|a| a.u32()), port.and_then(|a| a.u32()));
+            let payload = payload.map(|a| a.payload).filter(|p| p.len() == SMALL_PAYLOAD);
+            let counter = payload.map(|p| u64::from_ne_bytes(p[..8].try_into().expect("8 bytes")));
             let ours =
                 m.hdr.ty == msg::PUBLISH && (group, port) == (Some(FANOUT_GROUP), Some(portid));
-            match counter.filter(|c| ours && (*expected..=last).contains(c)) {
-                Some(c) => (*expected, received) = (c + 1, received + 1),
-                None => {
-                    let what = format!(
-                        "event {expected}..={last} of port {portid} to group {FANOUT_GROUP}"
-                    );
-                    let got = format!("got group {group:?} port {port:?} counter {counter:?}");
-                    return Err(unexpected(&m, &format!("{what}, {got}")));
-                }
-            }
+            let Some(c) = counter.filter(|c| ours && (*expected..=last).contains(c)) else {
+                let got = format!("group {group:?} port {port:?} counter {counter:?}");
+                return Err(unexpected(
+                    &m,
+                    &format!("event {expected}..={last} of {portid}, {got}"),
+                ));
+            };
+            (*expected, received) = (c + 1, received + 1);
         }
     }
     *expected = last + 1;
     Ok(last + 1 - start - received)
 }
 
-/// A benchmark client: one socket on the family, its transmit buffer, the round-trip
-/// latencies, the fan-out's subscribers, and how many entries it put into the store.
+/// A benchmark client: a socket on the family, and how many entries it put in the store.
 pub struct Bench {
     pub sock: Socket,
     tx: Vec<u8>,
-    /// Latencies of the current sample, and of every sample of the last echo or floor row.
+    /// Round trips of the current sample, and of every sample of the last echo or floor row.
     lat: Vec<u32>,
     pub hist: Hist,
     /// Fan-out subscribers, each with the event counter it expects next.
@@ -290,10 +283,9 @@ impl Bench {
         Ok(sample)
     }
 
-    /// Adds (SET with CREATE|EXCL: an existing key is an error) or deletes entries until
-    /// the store holds `n` of this client's: [`FILL_BATCH`] requests per datagram, all
-    /// with one sequence number and the last with `NLM_F_ACK`, so that an error of any
-    /// of them (which comes before the ACK) ends the wait.
+    /// Adds (SET with CREATE|EXCL) or deletes entries until the store holds `n` of this
+    /// client's: [`FILL_BATCH`] requests per datagram, all with one sequence number and the
+    /// last with `NLM_F_ACK`, so that an error of any of them (before the ACK) ends the wait.
     pub fn fill_to(&mut self, n: u64) -> Result<()> {
         let create = n > self.filled;
         let (ty, flags) = match create {
@@ -365,13 +357,6 @@ impl Bench {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn keys_sort_like_their_indices() {
-        assert_eq!(entry(42), (*b"k0000042", *b"v0000042:nlfam-bench-value-32-b."));
-        assert_eq!(&entry(1_099_999).0, b"k1099999");
-        assert!([0u64, 9, 99, 999_999].iter().all(|&i| entry(i).0 < entry(i + 1).0));
-    }
 
     /// The floor needs no module: a round trip to the socket's own port id works on any
     /// netlink protocol, and NETLINK_USERSOCK lets any user send to a port.
