@@ -12,47 +12,35 @@ pub mod workload;
 pub use rows::{Kind, PlanArgs, Row};
 pub use runner::{run_slot, Slot};
 
+use nlfam::Error;
+use serde_json::Value;
+
 /// `nlfam bench`: the plan's rows against the loaded module, `samples` each (the floor
 /// too), entries added to the store deleted afterwards; returns the raw result.
-pub fn bench_loaded(
-    family: u32,
-    samples: usize,
-    plan: &PlanArgs,
-) -> Result<serde_json::Value, nlfam::Error> {
+pub fn bench_loaded(family: u32, samples: usize, plan: &PlanArgs) -> Result<Value, Error> {
     let loaded = |m: &&str| std::path::Path::new(&format!("/sys/module/{m}")).exists();
     let label = ["nlfam", "nlfam_c"].into_iter().find(loaded).unwrap_or("module").to_string();
     let (sample_ms, plan) = (plan.plan().map_err(usage)?.sample().as_millis(), plan.clone());
-    let slot = Slot {
-        label,
-        family,
-        round: 1,
-        rounds: 1,
-        samples,
-        floor_samples: samples,
-        cleanup: true,
-        plan,
-    };
+    let (round, rounds, floor_samples, cleanup) = (1, 1, samples, true);
+    let slot = Slot { label, family, round, rounds, samples, floor_samples, cleanup, plan };
     let part = run_slot(&slot)?;
-    // SAFETY: time with a null pointer only returns the time; gmtime_r only writes the
-    // broken-down time into the struct it is given.
-    let tm = unsafe {
-        let (t, mut tm) = (libc::time(std::ptr::null_mut()), std::mem::zeroed::<libc::tm>());
-        libc::gmtime_r(&t, &mut tm);
-        tm
-    };
+    // SAFETY: a zeroed `tm` is valid (its zone pointer null); time(NULL) only returns the
+    // time, gmtime_r only writes the struct it is given.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    unsafe { libc::gmtime_r(&libc::time(std::ptr::null_mut()), &mut tm) };
     let (y, mo, d, h, mi, s) =
         (tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
     let meta = serde_json::json!({
         "accelerator": report::accelerator_of(&runner::hypervisor_signature()),
         "commit": "-",
         "date": format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z"),
-        "config": {"samples": samples, "rounds": 1, "sample_ms": sample_ms as u64, "quick": slot.plan.quick,
-            "params": "(as loaded)", "family": family},
+        "config": {"samples": samples, "rounds": 1, "sample_ms": sample_ms as u64,
+            "quick": slot.plan.quick, "params": "(as loaded)", "family": family},
     });
     report::merge(&[part], meta, &[slot.label]).map_err(usage)
 }
 
 /// An error that is the user's to fix, printed as it is.
-pub fn usage(msg: String) -> nlfam::Error {
-    nlfam::Error::Io(std::io::Error::other(msg))
+pub fn usage(msg: String) -> Error {
+    Error::Io(std::io::Error::other(msg))
 }

@@ -1,6 +1,6 @@
 //! `nlfam-bench`: the benchmark's workloads (in the VM) and reports (on the host).
 //!
-//!   nlfam-bench run --label rust --round 1 --rounds 5 --samples 8 --floor-samples 4 --out part.json
+//!   nlfam-bench run --label rust --round 1 --rounds 5 --samples 8 --floor-samples 4 --out p.json
 //!   nlfam-bench merge --meta meta.json --labels rust,c --out latest.json parts/*.json
 //!   nlfam-bench report latest.json --md latest.md --summary summary.json
 

@@ -1,7 +1,6 @@
-//! Raw results to reports: [`merge`] joins the per-slot parts into the raw JSON
-//! (`bench/results/latest.json`), [`Data::parse`] reads it back and computes every row's
-//! statistics in one place ([`Stat::of`]), [`Data::markdown`] renders the tables and
-//! [`Data::summary`] the statistics the chart plots.
+//! Raw results to reports: [`merge`] joins the parts into the raw JSON, [`Data::parse`]
+//! reads it and computes the statistics of every row in one place ([`Stat::of`]), then
+//! [`Data::markdown`] renders the tables and [`Data::summary`] what the chart plots.
 
 use crate::rows::{Kind, Row, BATCH, FLOOR, SMALL_PAYLOAD, SPECS};
 use crate::stats::{self, fmt_rate, Hist, Ratio, Sample, Summary};
@@ -77,9 +76,8 @@ pub fn accelerator_of(signature: &str) -> &'static str {
     }
 }
 
-/// The statistics of one row for one label: rate (per second) and cost (ns per operation,
-/// see [`Summary::reciprocal`]), the pooled median and 99th percentile round trip in ns
-/// (echo and floor), the events not delivered (fan-out).
+/// The statistics of a row for a label: rate (per second), cost (ns per operation), the
+/// pooled median and 99th percentile round trip in ns, the events not delivered.
 #[derive(Clone, Debug)]
 pub struct Stat {
     pub rate: Summary,
@@ -194,8 +192,7 @@ impl Data {
         Ok(Data { meta, modules, rows, stats })
     }
 
-    /// The statistics of `label` on `row`; the floor's on an echo row are those of the
-    /// floor row of the same size (its column in the tables).
+    /// The statistics of `label` on `row`; the floor's on an echo row are the floor row's.
     fn stat(&self, row: Row, label: &str) -> Option<&Stat> {
         let floor = row.kind == Kind::Echo && label == FLOOR;
         let row = if floor { Row::new(Kind::Floor, row.size) } else { row };
@@ -210,7 +207,8 @@ impl Data {
     /// Echo over floor by the pooled median round trip (a point value: no interval).
     fn p50_ratio(&self, size: u64, label: &str) -> Option<Ratio> {
         let p50 = |label| self.stat(Row::new(Kind::Echo, size), label)?.p50;
-        Some(Ratio::point(p50(label)? / p50(FLOOR)?))
+        let ratio = p50(label)? / p50(FLOOR)?;
+        Some(Ratio { ratio, lo: f64::NAN, hi: f64::NAN, df: f64::NAN })
     }
 
     /// The pair compared in the ratio columns ("rust" / "c"), if two modules ran.
@@ -240,15 +238,13 @@ impl Data {
     /// The header: the lines of [`HEADER`] whose metadata the raw result has.
     fn header(&self) -> String {
         let (mut m, c) = (self.meta.clone(), &self.meta["config"]);
-        let modules = m["modules"].as_object().map(|mods| {
-            let paths =
-                mods.iter().map(|(k, v)| format!("{k} = `{}`", v["path"].as_str().unwrap_or("?")));
-            paths.collect::<Vec<_>>().join(", ")
-        });
-        let rounds = c["rounds"].as_u64().filter(|&n| n > 1).map(|n| {
-            format!(" in {n} rounds (every round loads each module once; the first one swaps every round)")
-        });
-        m["modules"] = modules.into();
+        let path =
+            |(k, v): (&String, &Value)| format!("{k} = `{}`", v["path"].as_str().unwrap_or("?"));
+        let modules = m["modules"].as_object().map(|ms| ms.iter().map(path).collect::<Vec<_>>());
+        let once = " (every round loads each module once; the first one swaps every round)";
+        let rounds =
+            c["rounds"].as_u64().filter(|&n| n > 1).map(|n| format!(" in {n} rounds{once}"));
+        m["modules"] = modules.map(|list| list.join(", ")).into();
         m["rounds"] = rounds.unwrap_or_default().into();
         m["quick"] = if c["quick"] == true { ", QUICK sizes" } else { "" }.into();
         m["params"] = c["params"].as_str().unwrap_or("").into();
@@ -315,6 +311,7 @@ impl Data {
         head.extend(columns.iter().flat_map(|l| [l.to_string(), "×".into()]));
         head.extend(self.modules.iter().map(|l| format!("{l}/floor")));
         let cost = |s: &Stat| fmt_rate(s.cost.mean / 1000.0, s.cost.half / 1000.0);
+        let times = |g: Ratio| format!("{:.2}", g.ratio);
         let mut rows = Vec::new();
         for spec in &SPECS {
             let (Some(series), sizes) = (spec.series, self.sizes(spec.kind)) else { continue };
@@ -322,9 +319,8 @@ impl Data {
                 let (row, base) = (Row::new(spec.kind, size), Row::new(spec.kind, sizes[0]));
                 let mut cells = vec![series.to_string(), row.size_label()];
                 for l in &columns {
-                    cells.push(cell(self.stat(row, l), cost));
-                    cells
-                        .push(cell(self.ratio((base, l), (row, l)), |g| format!("{:.2}", g.ratio)));
+                    let growth = self.ratio((base, l), (row, l));
+                    cells.extend([cell(self.stat(row, l), cost), cell(growth, times)]);
                 }
                 let to_floor = |l| cell(self.ratio((row, FLOOR), (row, l)), fmt_ratio);
                 cells.extend(self.modules.iter().map(|l| to_floor(l)));
@@ -348,16 +344,11 @@ impl Data {
             let slower = ratios.iter().filter(|(_, x)| x.hi < 1.0);
             let slower: Vec<_> =
                 slower.map(|(r, x)| format!("{} {:.2}", r.id(), x.ratio)).collect();
-            let (n, total) = (slower.len(), ratios.len());
+            let (n, total, slower) = (slower.len(), ratios.len(), slower.join(", "));
+            let all = format!("on all {total} rows the interval reaches 1.00");
             let verdict = match n {
-                0 => format!(
-                    "yes: on all {total} rows the interval reaches 1.00 ({faster} \
-                              significantly faster)"
-                ),
-                _ => format!(
-                    "no: significantly slower on {n} of {total} rows: {}",
-                    slower.join(", ")
-                ),
+                0 => format!("yes: {all} ({faster} significantly faster)"),
+                _ => format!("no: significantly slower on {n} of {total} rows: {slower}"),
             };
             let name = format!("{a} ≥ 1.00× {b} on every row, within the 95% interval");
             let mut cells = vec![name, verdict];
@@ -367,12 +358,8 @@ impl Data {
         // A target "ratio ≤ limit" (≥ when `at_least`), with the ratio of each module.
         let mut target = |name: String, limit, at_least, ratio: &dyn Fn(&str) -> Option<Ratio>| {
             let judged = |r: Ratio| format!("{} — {}", fmt_ratio(r), verdict(&r, limit, at_least));
-            rows.push(
-                [name]
-                    .into_iter()
-                    .chain(self.modules.iter().map(|l| cell(ratio(l), judged)))
-                    .collect(),
-            );
+            let cells = self.modules.iter().map(|l| cell(ratio(l), judged));
+            rows.push([name].into_iter().chain(cells).collect());
         };
         let p = SMALL_PAYLOAD as u64;
         let (echo, batch) = (Row::new(Kind::Echo, p), Row::new(Kind::Batch, p));
@@ -400,7 +387,10 @@ impl Data {
     /// n), drops, and the ratio of the first two modules.
     pub fn summary(&self) -> Value {
         let mean = |s: &Summary| json!({"mean": s.mean, "half": s.half});
-        let stat = |s: &Stat| json!({"n": s.rate.n, "rate": mean(&s.rate), "cost_ns": mean(&s.cost), "drops": s.drops});
+        let stat = |s: &Stat| {
+            let (rate, cost, drops) = (mean(&s.rate), mean(&s.cost), s.drops);
+            json!({"n": s.rate.n, "rate": rate, "cost_ns": cost, "drops": drops})
+        };
         let row = |&r: &Row| {
             let stats = self.stats.range((r, String::new())..).take_while(|(k, _)| k.0 == r);
             let labels: Map<String, Value> =
@@ -438,30 +428,20 @@ mod tests {
         let part = |module: &str, round: u32, label: &str| {
             let row = json!({"id": "echo/64B", "label": label, "samples": [{"ops": 1, "ns": 1}],
                 "hist": hist.to_json(), "loaded": module});
-            json!({"part": true, "label": module, "round": round, "guest": {"kernel": "6"}, "rows": [row]})
+            json!({"part": true, "label": module, "round": round, "guest": {"kernel": "6"},
+                "rows": [row]})
         };
-        let parts = [
-            part("c", 1, "floor"),
-            part("rust", 1, "rust"),
-            part("c", 2, "c"),
-            part("c", 2, "floor"),
-        ];
+        let parts = [("c", 1, "floor"), ("rust", 1, "rust"), ("c", 2, "c"), ("c", 2, "floor")];
+        let parts = parts.map(|(module, round, label)| part(module, round, label));
         let raw = merge(&parts, json!({"commit": "abc"}), &["rust".into()]).unwrap();
-        assert_eq!(
-            (&raw["labels"], &raw["kernel"], &raw["commit"]),
-            (&json!(["rust", "c", "floor"]), &json!("6"), &json!("abc"))
-        );
-        let row = &raw["rows"][0];
-        assert_eq!(
-            (&row["samples"]["floor"][1]["round"], &row["samples"]["floor"][1]["loaded"]),
-            (&json!(2), &json!("c"))
-        );
-        assert_eq!(Hist::from_json(&row["latency_hist"]["floor"]).count(), 2);
+        assert_eq!(raw["labels"], json!(["rust", "c", "floor"]));
+        assert_eq!((&raw["kernel"], &raw["commit"]), (&json!("6"), &json!("abc")));
+        let floor = &raw["rows"][0]["samples"]["floor"][1];
+        assert_eq!((&floor["round"], &floor["loaded"]), (&json!(2), &json!("c")));
+        assert_eq!(Hist::from_json(&raw["rows"][0]["latency_hist"]["floor"]).count(), 2);
         let r = Ratio { ratio: 1.034, lo: 0.991, hi: 1.079, df: 10.0 };
         let verdicts = [(1.0, true), (1.05, true), (1.1, true), (1.0, false)];
-        assert_eq!(
-            verdicts.map(|(limit, at_least)| verdict(&r, limit, at_least)),
-            ["yes", "within CI", "no", "within CI"]
-        );
+        let verdicts = verdicts.map(|(limit, at_least)| verdict(&r, limit, at_least));
+        assert_eq!(verdicts, ["yes", "within CI", "no", "within CI"]);
     }
 }

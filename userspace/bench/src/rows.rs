@@ -21,13 +21,9 @@ pub enum Kind {
     Get,    // GET of random existing keys, N entries stored
 }
 
-/// What the plan and the tables know of a kind: its name in row ids and `--rows`, the
-/// title of a row (`{}` its size, `{s}` a plural "s"), the unit of the rate, its series in
-/// the scaling table, the sizes of the full and of the quick plan (payload bytes,
-/// subscribers or entries in the store), and its stage in a module load: echo and floor
-/// interleaved by payload, batched echo, fan-out, then the store rows by growing store
-/// size (3), so that the store is filled once, incrementally.
-#[derive(Debug)]
+/// A kind's name (in row ids and `--rows`), row title (`{}` the size, `{s}` a plural "s"),
+/// rate unit, scaling series, sizes (full and quick plans) and stage in a module load: the
+/// store rows (3) last and by growing size, so that the store is filled once, incrementally.
 pub struct Spec {
     pub kind: Kind,
     pub name: &'static str,
@@ -40,8 +36,8 @@ pub struct Spec {
 }
 
 const PAYLOADS: &[u64] = &[0, 64, 1024, 16 * 1024, 64 * 1024];
-const KV: &[u64] = &[1000, 1_000_000];
-const KV_QUICK: &[u64] = &[1000, 50_000];
+const DUMP: [&[u64]; 2] = [&[1000, 100_000, 1_000_000], &[1000, 10_000, 50_000]];
+const KV: [&[u64]; 2] = [&[1000, 1_000_000], &[1000, 50_000]];
 
 /// One spec per [`Kind`], in its order: the rows of the plan, as data.
 #[rustfmt::skip]
@@ -52,14 +48,15 @@ pub const SPECS: [Spec; 7] = [
            series: None, full: PAYLOADS, quick: PAYLOADS, stage: 0 },
     Spec { kind: Kind::Batch, name: "batch", title: "batched echo 64 x {}", rate_unit: "msg/s",
            series: None, full: &[SMALL_PAYLOAD as u64], quick: &[SMALL_PAYLOAD as u64], stage: 1 },
-    Spec { kind: Kind::Fanout, name: "fanout", title: "fan-out {} subscriber{s}", rate_unit: "deliveries/s",
-           series: Some("fan-out, per delivery"), full: &[1, 8, 64], quick: &[1, 8, 64], stage: 2 },
+    Spec { kind: Kind::Fanout, name: "fanout", title: "fan-out {} subscriber{s}", stage: 2,
+           rate_unit: "deliveries/s", series: Some("fan-out, per delivery"), full: &[1, 8, 64],
+           quick: &[1, 8, 64] },
     Spec { kind: Kind::Dump, name: "dump", title: "dump {} entries", rate_unit: "entries/s",
-           series: Some("dump, per entry"), full: &[1000, 100_000, 1_000_000], quick: &[1000, 10_000, 50_000], stage: 3 },
+           series: Some("dump, per entry"), full: DUMP[0], quick: DUMP[1], stage: 3 },
     Spec { kind: Kind::Set, name: "set", title: "SET at {} entries", rate_unit: "ops/s",
-           series: Some("SET, per op"), full: KV, quick: KV_QUICK, stage: 3 },
+           series: Some("SET, per op"), full: KV[0], quick: KV[1], stage: 3 },
     Spec { kind: Kind::Get, name: "get", title: "GET at {} entries", rate_unit: "ops/s",
-           series: Some("GET, per op"), full: KV, quick: KV_QUICK, stage: 3 },
+           series: Some("GET, per op"), full: KV[0], quick: KV[1], stage: 3 },
 ];
 
 impl Kind {
@@ -153,9 +150,12 @@ impl PlanArgs {
     pub fn plan(&self) -> Result<&PlanArgs, String> {
         let known =
             |r: &&String| Kind::parse(r).is_some() || *r == "kv" || Row::parse_id(r).is_some();
+        let (rows, kinds) = (self.rows.join(","), "echo, floor, batch, fanout, dump, set, get, kv");
         match self.rows.iter().find(|r| !known(r)) {
-            Some(r) => Err(format!("unknown row {r:?}: use echo, floor, batch, fanout, dump, set, get, kv or an id like dump/1M")),
-            None if self.rows().is_empty() => Err(format!("--rows {} selects no row of the plan", self.rows.join(","))),
+            Some(r) => Err(format!("unknown row {r:?}: use {kinds} or an id like dump/1M")),
+            None if self.rows().is_empty() => {
+                Err(format!("--rows {rows} selects no row of the plan"))
+            }
             None => Ok(self),
         }
     }

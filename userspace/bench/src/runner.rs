@@ -105,11 +105,8 @@ pub fn run_slot(slot: &Slot) -> Result<Value, Error> {
         let ran = ran.map_err(|e| Error::Protocol(format!("{id} ({}): {e}", slot.label)))?;
         let s = Stat::of(&ran, None).expect("at least one sample");
         let drops = s.drops.map_or(String::new(), |d| format!(", {d} drops"));
-        let (secs, rate, unit) = (
-            t.elapsed().as_secs_f64(),
-            fmt_rate(s.rate.mean, s.rate.half),
-            row.kind.spec().rate_unit,
-        );
+        let (secs, rate) = (t.elapsed().as_secs_f64(), fmt_rate(s.rate.mean, s.rate.half));
+        let unit = row.kind.spec().rate_unit;
         eprintln!("{prefix}: {id:<11} {n:>2} samples in {secs:5.1} s: {rate} {unit}{drops}");
         let mut r = json!({"id": id, "label": slot.label, "samples": ran});
         if row.kind == Kind::Floor {
@@ -138,8 +135,6 @@ pub fn run_slot(slot: &Slot) -> Result<Value, Error> {
         "hypervisor": hypervisor_signature(),
     });
     let (label, round, rounds) = (&slot.label, slot.round, slot.rounds);
-    let mut part =
-        json!({"schema": 1, "part": true, "label": label, "round": round, "rounds": rounds});
-    (part["guest"], part["rows"]) = (guest, out.into());
-    Ok(part)
+    Ok(json!({"schema": 1, "part": true, "label": label, "round": round, "rounds": rounds,
+        "guest": guest, "rows": out}))
 }

@@ -1,13 +1,11 @@
-//! The statistics of the reports: means with 95% Student t intervals, ratios of means with
-//! intervals by the delta method on the log ratio (Welch–Satterthwaite degrees of freedom),
-//! and the latency histogram that pools every round trip of a row. The t quantile inverts
-//! the regularized incomplete beta function (continued fraction, Numerical Recipes).
+//! The statistics: means with 95% Student t intervals, ratios of means with intervals by
+//! the delta method on the log ratio (Welch–Satterthwaite degrees of freedom), and the
+//! latency histogram that pools every round trip of a row.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// One sample: `ops` operations (messages, deliveries, entries) in `ns` nanoseconds, and
-/// the events not delivered (fan-out).
+/// One sample: `ops` operations in `ns` nanoseconds, and the events not delivered (fan-out).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sample {
     pub ops: u64,
@@ -55,12 +53,6 @@ impl Summary {
         let scale = |x: f64| mean * x / self.mean;
         Summary { mean, sd: scale(self.sd), half: scale(self.half), ..*self }
     }
-
-    /// Squared standard error of the mean relative to the mean: the variance of `ln(mean)`
-    /// to first order.
-    fn rel_var(&self) -> f64 {
-        self.sd * self.sd / (self.n as f64 * self.mean * self.mean)
-    }
 }
 
 /// A ratio of two means with its 95% interval (`lo`, `hi`; NaN: none) and the degrees of
@@ -73,13 +65,6 @@ pub struct Ratio {
     pub df: f64,
 }
 
-impl Ratio {
-    /// A ratio without an interval (of two pooled medians).
-    pub fn point(ratio: f64) -> Ratio {
-        Ratio { ratio, lo: f64::NAN, hi: f64::NAN, df: f64::NAN }
-    }
-}
-
 /// `mean(a) / mean(b)` with a 95% interval by the delta method on the log ratio:
 /// `ln(a/b) ± t(0.975, df) · se`, `se² = sd_a²/(n_a·mean_a²) + sd_b²/(n_b·mean_b²)`, `df`
 /// by Welch–Satterthwaite; asymmetric and always positive. `None` when a mean is not
@@ -88,7 +73,9 @@ pub fn ratio(a: &Summary, b: &Summary) -> Option<Ratio> {
     if a.n < 2 || b.n < 2 || a.mean <= 0.0 || b.mean <= 0.0 {
         return None;
     }
-    let (va, vb, ratio) = (a.rel_var(), b.rel_var(), a.mean / b.mean);
+    // The squared standard errors relative to the means: the variances of the logs.
+    let rel_var = |s: &Summary| s.sd * s.sd / (s.n as f64 * s.mean * s.mean);
+    let (va, vb, ratio) = (rel_var(a), rel_var(b), a.mean / b.mean);
     let df = (va + vb).powi(2) / (va * va / (a.n - 1) as f64 + vb * vb / (b.n - 1) as f64);
     // Without spread (df is NaN) there is no interval to compute.
     let t_se = if va + vb == 0.0 { 0.0 } else { t_quantile(0.975, df) * (va + vb).sqrt() };
@@ -128,8 +115,9 @@ fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
     h
 }
 
-/// The distribution function of Student's t with `df` degrees of freedom:
-/// `1 - I_x(df/2, 1/2) / 2` for `t > 0`, `x = df / (df + t²)`.
+/// The distribution function of Student's t with `df` degrees of freedom, by the regularized
+/// incomplete beta function (Numerical Recipes): `1 - I_x(df/2, 1/2) / 2` for `t > 0`,
+/// `x = df / (df + t²)`.
 pub fn t_cdf(t: f64, df: f64) -> f64 {
     // Beyond 1e7 degrees of freedom t is normal to 1e-7; more would only cost precision
     // in the log-gamma differences.

@@ -1,6 +1,5 @@
-//! The measurements, through the client's socket. The hot loops frame requests in place in
-//! buffers allocated before the clock starts, send them with [`Socket::send_raw`] and read
-//! the answers borrowed from the client's receive buffer, every answer checked.
+//! The measurements, through the client's socket: requests framed in place in buffers
+//! allocated before the clock starts, answers borrowed from its receive buffer and checked.
 
 use crate::rows::{Kind, Row, BATCH, SMALL_PAYLOAD};
 use crate::stats::{Hist, Sample};
@@ -12,6 +11,8 @@ use nlfam::{Error, SetMode, Socket};
 use std::time::{Duration, Instant};
 
 type Result<T, E = Error> = std::result::Result<T, E>;
+type Written = Result<(), NoSpace>;
+type Laps<'a> = Option<&'a mut Vec<u32>>;
 
 /// SET requests per datagram while filling the store (not measured).
 const FILL_BATCH: u64 = 256;
@@ -25,11 +26,7 @@ const ANSWER_WAIT: Duration = Duration::from_secs(30);
 
 /// Repeats `op`, which returns how many operations it did, until `dur` has passed: one
 /// sample. One clock read per call, whose time goes to `laps` when given.
-fn timed(
-    dur: Duration,
-    mut laps: Option<&mut Vec<u32>>,
-    mut op: impl FnMut() -> Result<u64>,
-) -> Result<Sample> {
+fn timed(dur: Duration, mut laps: Laps, mut op: impl FnMut() -> Result<u64>) -> Result<Sample> {
     let (start, mut ops, drops) = (Instant::now(), 0, None);
     let mut prev = start;
     loop {
@@ -115,11 +112,9 @@ fn drain(s: &mut Socket, expected: &mut u64, last: u64, portid: u32) -> Result<u
             let ours =
                 m.hdr.ty == msg::PUBLISH && (group, port) == (Some(FANOUT_GROUP), Some(portid));
             let Some(c) = counter.filter(|c| ours && (*expected..=last).contains(c)) else {
-                let got = format!("group {group:?} port {port:?} counter {counter:?}");
-                return Err(unexpected(
-                    &m,
-                    &format!("event {expected}..={last} of {portid}, {got}"),
-                ));
+                let got =
+                    format!("{expected}..={last} of {portid}, got {group:?} {port:?} {counter:?}");
+                return Err(unexpected(&m, &format!("event {got}")));
             };
             (*expected, received) = (c + 1, received + 1);
         }
@@ -160,11 +155,7 @@ impl Bench {
     }
 
     /// Frames one request of type `ty` at the start of the transmit buffer; its length.
-    fn frame(
-        &mut self,
-        ty: u16,
-        build: impl FnOnce(&mut Writer<'_>) -> Result<(), NoSpace>,
-    ) -> Result<usize> {
+    fn frame(&mut self, ty: u16, build: impl FnOnce(&mut Writer) -> Written) -> Result<usize> {
         let portid = self.sock.portid();
         let mut w = Writer::new(&mut self.tx);
         let m = w.begin_msg(ty, NLM_F_REQUEST, 0, portid).map_err(too_big)?;
@@ -284,14 +275,11 @@ impl Bench {
     }
 
     /// Adds (SET with CREATE|EXCL) or deletes entries until the store holds `n` of this
-    /// client's: [`FILL_BATCH`] requests per datagram, all with one sequence number and the
-    /// last with `NLM_F_ACK`, so that an error of any of them (before the ACK) ends the wait.
+    /// client's: [`FILL_BATCH`] per datagram, one sequence number, the last with an ACK.
     pub fn fill_to(&mut self, n: u64) -> Result<()> {
         let create = n > self.filled;
-        let (ty, flags) = match create {
-            true => (msg::KV_SET, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL),
-            false => (msg::KV_DEL, NLM_F_REQUEST),
-        };
+        let ty = if create { msg::KV_SET } else { msg::KV_DEL };
+        let flags = NLM_F_REQUEST | if create { NLM_F_CREATE | NLM_F_EXCL } else { 0 };
         while self.filled != n {
             let count = self.filled.abs_diff(n).min(FILL_BATCH);
             let first = if create { self.filled } else { self.filled - count };
@@ -363,9 +351,8 @@ mod tests {
     #[test]
     fn floor_round_trips_on_the_hosts_kernel() {
         let mut b = Bench::open(libc::NETLINK_USERSOCK as u32).expect("NETLINK_USERSOCK");
-        for size in [0, 61, 4096] {
-            let samples =
-                b.run_row(Row::new(Kind::Floor, size), 2, Duration::from_millis(5)).unwrap();
+        for row in [0, 61, 4096].map(|size| Row::new(Kind::Floor, size)) {
+            let samples = b.run_row(row, 2, Duration::from_millis(5)).unwrap();
             let ops = samples.iter().map(|s| s.ops).sum::<u64>();
             assert!(samples.len() == 2 && samples.iter().all(|s| s.ops > 0));
             assert_eq!(std::mem::take(&mut b.hist).count(), ops);
