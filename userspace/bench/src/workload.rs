@@ -78,10 +78,9 @@ fn attrs<'a, const N: usize>(m: &Msg<'a>, types: [u16; N]) -> [Option<Attr<'a>>;
     found
 }
 
-/// Checks that `m` is the `kv-set` entry `i` with `flags` (`NLM_F_MULTI` for a dump
+/// Checks that `m` is the `kv-set` entry `(k, v)` with `flags` (`NLM_F_MULTI` for a dump
 /// entry, none for a GET answer; never `NLM_F_DUMP_INTR`).
-fn check_entry(m: &Msg<'_>, i: u64, flags: u16) -> Result<()> {
-    let (k, v) = entry(i);
+fn check_entry(m: &Msg<'_>, (k, v): ([u8; 8], [u8; 32]), flags: u16) -> Result<()> {
     let [key, value] = attrs(m, [attr::KEY, attr::VALUE]);
     let (key, value) = (key.and_then(|a| a.cstr()), value.map(|a| a.payload));
     let flags_ok = m.hdr.flags & (NLM_F_MULTI | NLM_F_DUMP_INTR) == flags;
@@ -112,9 +111,11 @@ fn drain(s: &mut Socket, expected: &mut u64, last: u64, portid: u32) -> Result<u
             let ours =
                 m.hdr.ty == msg::PUBLISH && (group, port) == (Some(FANOUT_GROUP), Some(portid));
             let Some(c) = counter.filter(|c| ours && (*expected..=last).contains(c)) else {
-                let got =
-                    format!("{expected}..={last} of {portid}, got {group:?} {port:?} {counter:?}");
-                return Err(unexpected(&m, &format!("event {got}")));
+                let got = format!("group {group:?} port {port:?} counter {counter:?}");
+                return Err(unexpected(
+                    &m,
+                    &format!("event {expected}..={last} of {portid}, {got}"),
+                ));
             };
             (*expected, received) = (c + 1, received + 1);
         }
@@ -203,16 +204,10 @@ impl Bench {
 
     /// `n` ECHO messages of `size` payload bytes (a pattern: a mix-up shows) in one send,
     /// and their answers (coalesced into as few datagrams as the module manages), checked.
-    /// One message is the echo row, sent to port id `dest`: 0, the module, or the socket's
+    /// One message is the echo row, sent to port id `to`: 0, the module, or the socket's
     /// own for the floor (the same calls and copies without the module), each round trip
     /// timed. More are the batched echo, sent to the kernel without an address.
-    fn echoes(
-        &mut self,
-        dest: Option<u32>,
-        size: usize,
-        n: usize,
-        dur: Duration,
-    ) -> Result<Sample> {
+    fn echoes(&mut self, to: Option<u32>, size: usize, n: usize, dur: Duration) -> Result<Sample> {
         let pattern: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
         let one = self.frame(msg::ECHO, |w| w.put_bytes(&pattern))?;
         for i in 1..n {
@@ -220,13 +215,13 @@ impl Bench {
         }
         let mut seqs = [0u32; BATCH];
         self.lat.clear();
-        let sample = timed(dur, dest.map(|_| &mut self.lat), || {
+        let sample = timed(dur, to.map(|_| &mut self.lat), || {
             for (i, seq) in seqs[..n].iter_mut().enumerate() {
                 *seq = self.sock.next_seq();
                 self.tx[i * one + 8..i * one + 12].copy_from_slice(&seq.to_ne_bytes());
             }
             let datagram = &self.tx[..one * n];
-            match dest {
+            match to {
                 Some(portid) => self.sock.send_raw_to(datagram, portid)?,
                 None => self.sock.send_raw(datagram)?,
             }
@@ -311,7 +306,7 @@ impl Bench {
             let seq = self.sock.send(msg::KV_GET, NLM_F_DUMP, |_| Ok(()))?;
             let mut i = 0u64;
             self.sock.collect_each(seq, |m| {
-                check_entry(m, i, NLM_F_MULTI)?;
+                check_entry(m, entry(i), NLM_F_MULTI)?;
                 i += 1;
                 Ok(())
             })?;
@@ -327,14 +322,13 @@ impl Bench {
     /// the entry, checked) of random existing keys, one per request.
     fn kv(&mut self, get: bool, dur: Duration) -> Result<Sample> {
         timed(dur, None, || {
-            let i = self.random_entry();
-            let (k, v) = entry(i);
+            let (k, v) = entry(self.random_entry());
             if !get {
                 return self.sock.set(&k, &v, SetMode::Replace).map(|()| 1);
             }
             let seq = self.sock.send(msg::KV_GET, 0, |w| w.put_str(attr::KEY, &k))?;
             match self.sock.recv_datagram()?.messages().next() {
-                Some(m) if m.hdr.seq == seq => check_entry(&m, i, 0).map(|()| 1),
+                Some(m) if m.hdr.seq == seq => check_entry(&m, (k, v), 0).map(|()| 1),
                 Some(m) => Err(unexpected(&m, "a GET answer")),
                 None => Err(wrong("a datagram without a message".into())),
             }
