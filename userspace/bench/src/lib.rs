@@ -44,3 +44,20 @@ pub fn bench_loaded(family: u32, samples: usize, plan: &PlanArgs) -> Result<Valu
 pub fn usage(msg: String) -> Error {
     Error::Io(std::io::Error::other(msg))
 }
+
+/// `nlfam bench` end to end on the host: the floor needs no module, and NETLINK_USERSOCK lets
+/// any user send to a port.
+#[cfg(test)]
+#[test]
+fn nlfam_bench_of_the_floor_on_the_hosts_kernel() {
+    let plan = PlanArgs { quick: true, sample_ms: Some(5), rows: vec!["floor".into()] };
+    let raw = bench_loaded(libc::NETLINK_USERSOCK as u32, 2, &plan).unwrap();
+    for row in raw["rows"].as_array().unwrap() {
+        let samples = row["samples"][rows::FLOOR].as_array().unwrap();
+        let ops: u64 = samples.iter().map(|s| s["ops"].as_u64().unwrap()).sum();
+        let hist = stats::Hist::from_json(&row["latency_hist"][rows::FLOOR]);
+        assert!(samples.len() == 2 && ops > 0 && hist.count() == ops, "{row}");
+    }
+    let md = report::Data::parse(&raw).unwrap().markdown();
+    assert!(md.contains("\n- 2 samples per row, 5 ms per sample, QUICK sizes\n"), "{md}");
+}

@@ -335,21 +335,3 @@ impl Bench {
         })
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The floor needs no module: a round trip to the socket's own port id works on any
-    /// netlink protocol, and NETLINK_USERSOCK lets any user send to a port.
-    #[test]
-    fn floor_round_trips_on_the_hosts_kernel() {
-        let mut b = Bench::open(libc::NETLINK_USERSOCK as u32).expect("NETLINK_USERSOCK");
-        for row in [0, 61, 4096].map(|size| Row::new(Kind::Floor, size)) {
-            let samples = b.run_row(row, 2, Duration::from_millis(5)).unwrap();
-            let ops = samples.iter().map(|s| s.ops).sum::<u64>();
-            assert!(samples.len() == 2 && samples.iter().all(|s| s.ops > 0));
-            assert_eq!(std::mem::take(&mut b.hist).count(), ops);
-        }
-    }
-}
