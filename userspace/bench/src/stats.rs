@@ -1,300 +1,239 @@
-//! The statistics of the reports: sample mean with a Student-t confidence interval, the
-//! ratio of two means with an interval from the delta method on the log ratio
-//! (Welch–Satterthwaite degrees of freedom), and nearest-rank percentiles.
-//!
-//! No dependencies: the t quantile comes from the regularized incomplete beta function
-//! (continued fraction, as in Numerical Recipes) inverted by bisection.
+//! The statistics: means with 95% Student t intervals, ratios of means with intervals by
+//! the delta method on the log ratio (Welch–Satterthwaite degrees of freedom), and the
+//! latency histogram that pools every round trip of a row.
 
-/// Confidence level of every interval in the reports.
-pub const LEVEL: f64 = 0.95;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
-/// Mean, spread and interval of one set of samples.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// One sample: `ops` operations in `ns` nanoseconds, and the events not delivered (fan-out).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sample {
+    pub ops: u64,
+    pub ns: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drops: Option<u64>,
+}
+
+impl Sample {
+    /// Operations per second.
+    pub fn rate(&self) -> f64 {
+        self.ops as f64 * 1e9 / self.ns.max(1) as f64
+    }
+}
+
+/// `n` samples: mean, standard deviation (0 for one sample) and the half-width of the 95%
+/// interval of the mean, `t(0.975, n-1) sd / sqrt(n)` (NaN for one sample).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Summary {
-    /// Number of samples.
     pub n: usize,
-    /// Arithmetic mean.
     pub mean: f64,
-    /// Sample standard deviation (n - 1 in the denominator); 0 for one sample.
     pub sd: f64,
-    /// Half-width of the 95% interval of the mean (`t(0.975, n-1) * sd / sqrt(n)`); NaN
-    /// with fewer than two samples.
     pub half: f64,
 }
 
 impl Summary {
-    /// Summarises `xs`; `None` when empty.
     pub fn of(xs: &[f64]) -> Option<Summary> {
         let n = xs.len();
-        if n == 0 {
-            return None;
-        }
         let mean = xs.iter().sum::<f64>() / n as f64;
-        if n == 1 {
-            return Some(Summary {
-                n,
-                mean,
-                sd: 0.0,
-                half: f64::NAN,
-            });
-        }
-        let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1) as f64;
-        let sd = var.sqrt();
-        let half = t_quantile(0.5 + LEVEL / 2.0, (n - 1) as f64) * sd / (n as f64).sqrt();
+        let squares: f64 = xs.iter().map(|x| (x - mean) * (x - mean)).sum();
+        let sd = (squares / n.saturating_sub(1).max(1) as f64).sqrt();
+        let half = match n {
+            0 => return None,
+            1 => f64::NAN,
+            _ => t_quantile(0.975, (n - 1) as f64) * sd / (n as f64).sqrt(),
+        };
         Some(Summary { n, mean, sd, half })
     }
 
-    /// Lower end of the interval.
-    pub fn lo(&self) -> f64 {
-        self.mean - self.half
-    }
-
-    /// Upper end of the interval.
-    pub fn hi(&self) -> f64 {
-        self.mean + self.half
-    }
-
-    /// Squared standard error of the mean, relative to the mean: `sd^2 / (n mean^2)`, the
-    /// variance of `ln(mean)` to first order.
-    fn rel_var(&self) -> f64 {
-        self.sd * self.sd / (self.n as f64 * self.mean * self.mean)
+    /// The summary of `k / x`, to first order: mean `k / mean`, spread and half-width in
+    /// proportion. Costs per operation come from rates so: a mean of per-sample costs would
+    /// be dominated by one stalled sample, and this way costs, rates and ratios agree.
+    pub fn reciprocal(&self, k: f64) -> Summary {
+        let mean = k / self.mean;
+        let scale = |x: f64| mean * x / self.mean;
+        Summary { mean, sd: scale(self.sd), half: scale(self.half), ..*self }
     }
 }
 
-/// A ratio of two means with its interval.
+/// A ratio of two means with its 95% interval (`lo`, `hi`; NaN: none) and the degrees of
+/// freedom of the log ratio's standard error.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Ratio {
-    /// `mean(a) / mean(b)`.
     pub ratio: f64,
-    /// Lower end of the 95% interval.
     pub lo: f64,
-    /// Upper end of the 95% interval.
     pub hi: f64,
-    /// Standard error of `ln(ratio)`.
-    pub se_log: f64,
-    /// Welch–Satterthwaite degrees of freedom of that standard error.
     pub df: f64,
 }
 
-/// How [`ratio`] computes its interval, for the reports' footnotes.
-pub const RATIO_METHOD: &str = "delta method on the log ratio: se(ln(a/b))^2 = sd_a^2/(n_a mean_a^2) + sd_b^2/(n_b mean_b^2), \
-Welch-Satterthwaite degrees of freedom, interval exp(ln(a/b) +- t * se)";
-
-/// The ratio `mean(a) / mean(b)` with a 95% interval by the delta method on the log ratio:
+/// `mean(a) / mean(b)` with a 95% interval by the delta method on the log ratio:
 /// `ln(a/b) ± t(0.975, df) · se`, `se² = sd_a²/(n_a·mean_a²) + sd_b²/(n_b·mean_b²)`, `df`
-/// by Welch–Satterthwaite. The interval is asymmetric around the ratio and always
-/// positive. `None` when a mean is not positive or a side has fewer than two samples.
+/// by Welch–Satterthwaite; asymmetric and always positive. `None` when a mean is not
+/// positive or a side has fewer than two samples.
 pub fn ratio(a: &Summary, b: &Summary) -> Option<Ratio> {
     if a.n < 2 || b.n < 2 || a.mean <= 0.0 || b.mean <= 0.0 {
         return None;
     }
-    let (va, vb) = (a.rel_var(), b.rel_var());
-    let se2 = va + vb;
-    let r = a.mean / b.mean;
-    if se2 == 0.0 {
-        return Some(Ratio {
-            ratio: r,
-            lo: r,
-            hi: r,
-            se_log: 0.0,
-            df: f64::INFINITY,
-        });
-    }
-    let df = se2 * se2 / (va * va / (a.n - 1) as f64 + vb * vb / (b.n - 1) as f64);
-    let se = se2.sqrt();
-    let t = t_quantile(0.5 + LEVEL / 2.0, df);
-    Some(Ratio {
-        ratio: r,
-        lo: r * (-t * se).exp(),
-        hi: r * (t * se).exp(),
-        se_log: se,
-        df,
-    })
+    // The squared standard errors relative to the means: the variances of the logs.
+    let rel_var = |s: &Summary| s.sd * s.sd / (s.n as f64 * s.mean * s.mean);
+    let (va, vb, ratio) = (rel_var(a), rel_var(b), a.mean / b.mean);
+    let df = (va + vb).powi(2) / (va * va / (a.n - 1) as f64 + vb * vb / (b.n - 1) as f64);
+    // Without spread (df is NaN) there is no interval to compute.
+    let t_se = if va + vb == 0.0 { 0.0 } else { t_quantile(0.975, df) * (va + vb).sqrt() };
+    let (lo, hi) = (ratio * (-t_se).exp(), ratio * t_se.exp());
+    Some(Ratio { ratio, lo, hi, df })
 }
 
-/// Nearest-rank percentile `p` (0-100) of `xs`, which it reorders; 0 when empty.
-pub fn percentile(xs: &mut [u32], p: f64) -> u32 {
-    if xs.is_empty() {
-        return 0;
+/// `ln Γ(x)` for `x > 0`: Stirling's series (error < 1e-11 from 7 on), below 7 through
+/// `Γ(x) = Γ(x + 1) / x`.
+fn ln_gamma(mut x: f64) -> f64 {
+    let mut shift = 0.0;
+    while x < 7.0 {
+        (shift, x) = (shift - x.ln(), x + 1.0);
     }
-    let rank = ((p / 100.0) * xs.len() as f64).ceil() as usize;
-    let idx = rank.clamp(1, xs.len()) - 1;
-    *xs.select_nth_unstable(idx).1
+    let z = 1.0 / (x * x);
+    let series = (1.0 / 12.0 - z * (1.0 / 360.0 - z * (1.0 / 1260.0 - z / 1680.0))) / x;
+    shift + (x - 0.5) * x.ln() - x + 0.5 * (2.0 * std::f64::consts::PI).ln() + series
 }
 
-/// `ln Γ(x)` for `x > 0` (Lanczos, g = 7, n = 9).
-fn ln_gamma(x: f64) -> f64 {
-    const G: [f64; 9] = [
-        0.999_999_999_999_809_9,
-        676.520_368_121_885_1,
-        -1_259.139_216_722_402_8,
-        771.323_428_777_653_1,
-        -176.615_029_162_140_6,
-        12.507_343_278_686_905,
-        -0.138_571_095_265_720_12,
-        9.984_369_578_019_572e-6,
-        1.505_632_735_149_311_6e-7,
-    ];
-    if x < 0.5 {
-        // Reflection: Γ(x)Γ(1-x) = π / sin(πx).
-        let pi = std::f64::consts::PI;
-        return (pi / (pi * x).sin()).ln() - ln_gamma(1.0 - x);
-    }
-    let x = x - 1.0;
-    let mut a = G[0];
-    let t = x + 7.5;
-    for (i, g) in G.iter().enumerate().skip(1) {
-        a += g / (x + i as f64);
-    }
-    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
-}
-
-/// Continued fraction of the incomplete beta function (modified Lentz).
+/// Continued fraction of the incomplete beta function `I_x(a, b)` (modified Lentz).
 fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
-    const TINY: f64 = 1e-300;
-    let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
-    let mut c = 1.0;
-    let mut d = 1.0 - qab * x / qap;
-    if d.abs() < TINY {
-        d = TINY;
-    }
-    d = 1.0 / d;
+    let tiny = |v: f64| if v.abs() < 1e-300 { 1e-300 } else { v };
+    let (mut c, mut d) = (1.0, 1.0 / tiny(1.0 - (a + b) * x / (a + 1.0)));
     let mut h = d;
-    for m in 1..=1000 {
-        let m = m as f64;
-        let m2 = 2.0 * m;
-        let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-        d = 1.0 + aa * d;
-        if d.abs() < TINY {
-            d = TINY;
+    for m in (1..=1000).map(f64::from) {
+        let (am, am2) = (a + 2.0 * m - 1.0, a + 2.0 * m);
+        // The even and the odd step of the fraction.
+        for aa in [m * (b - m) * x / (am * am2), -(a + m) * (a + b + m) * x / (am2 * (am2 + 1.0))] {
+            d = 1.0 / tiny(1.0 + aa * d);
+            c = tiny(1.0 + aa / c);
+            h *= d * c;
         }
-        c = 1.0 + aa / c;
-        if c.abs() < TINY {
-            c = TINY;
-        }
-        d = 1.0 / d;
-        h *= d * c;
-        let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-        d = 1.0 + aa * d;
-        if d.abs() < TINY {
-            d = TINY;
-        }
-        c = 1.0 + aa / c;
-        if c.abs() < TINY {
-            c = TINY;
-        }
-        d = 1.0 / d;
-        let del = d * c;
-        h *= del;
-        if (del - 1.0).abs() < 1e-15 {
+        if (d * c - 1.0).abs() < 1e-15 {
             break;
         }
     }
     h
 }
 
-/// Regularized incomplete beta function `I_x(a, b)`.
-fn beta_inc(a: f64, b: f64, x: f64) -> f64 {
-    if x <= 0.0 {
-        return 0.0;
-    }
-    if x >= 1.0 {
-        return 1.0;
-    }
-    let ln_bt = ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln();
-    let bt = ln_bt.exp();
-    if x < (a + 1.0) / (a + b + 2.0) {
-        bt * beta_cf(a, b, x) / a
-    } else {
-        1.0 - bt * beta_cf(b, a, 1.0 - x) / b
-    }
-}
-
-/// Cumulative distribution function of Student's t with `df` degrees of freedom.
+/// The distribution function of Student's t with `df` degrees of freedom, by the regularized
+/// incomplete beta function (Numerical Recipes): `1 - I_x(df/2, 1/2) / 2` for `t > 0`,
+/// `x = df / (df + t²)`.
 pub fn t_cdf(t: f64, df: f64) -> f64 {
-    // Beyond 1e7 degrees of freedom t is normal to 1e-7; larger values would only cost
-    // precision in the log-gamma differences.
-    let df = df.min(1e7);
-    let x = df / (df + t * t);
-    let tail = 0.5 * beta_inc(df / 2.0, 0.5, x);
-    if t > 0.0 {
-        1.0 - tail
+    // Beyond 1e7 degrees of freedom t is normal to 1e-7; more would only cost precision
+    // in the log-gamma differences.
+    let (a, b) = (df.min(1e7) / 2.0, 0.5);
+    let x = 2.0 * a / (2.0 * a + t * t);
+    let ln_front = ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln();
+    // The fraction converges fast on its side of the mean of the beta distribution.
+    let i_x = if x >= 1.0 {
+        1.0
+    } else if x < (a + 1.0) / (a + b + 2.0) {
+        ln_front.exp() * beta_cf(a, b, x) / a
     } else {
-        tail
+        1.0 - ln_front.exp() * beta_cf(b, a, 1.0 - x) / b
+    };
+    if t > 0.0 {
+        1.0 - i_x / 2.0
+    } else {
+        i_x / 2.0
     }
 }
 
-/// Quantile `p` (0 < p < 1) of Student's t with `df` (> 0, may be fractional) degrees of
-/// freedom, by bisection on [`t_cdf`] to 1e-12.
+/// Quantile `p` of Student's t with `df` (> 0, may be fractional) degrees of freedom, by
+/// bisection on [`t_cdf`] to 1e-12.
 pub fn t_quantile(p: f64, df: f64) -> f64 {
-    assert!(p > 0.0 && p < 1.0, "quantile of p = {p}");
-    assert!(df > 0.0, "t quantile with df = {df}");
+    assert!(p > 0.0 && p < 1.0 && df > 0.0, "t quantile of p = {p}, df = {df}");
     if p < 0.5 {
         return -t_quantile(1.0 - p, df);
     }
-    let mut hi = 1.0;
-    while t_cdf(hi, df) < p {
+    let (mut lo, mut hi) = (0.0, 1.0);
+    while t_cdf(hi, df) < p && hi < 1e12 {
         hi *= 2.0;
-        if hi > 1e12 {
-            return hi;
-        }
     }
-    let mut lo = 0.0;
-    for _ in 0..200 {
+    while hi - lo >= 1e-12 * hi.max(1.0) {
         let mid = 0.5 * (lo + hi);
-        if t_cdf(mid, df) < p {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-        if hi - lo < 1e-12 * hi.max(1.0) {
-            break;
-        }
+        *(if t_cdf(mid, df) < p { &mut lo } else { &mut hi }) = mid;
     }
     0.5 * (lo + hi)
 }
 
 /// `1234567.8, 2345.6` -> "1,234,600 ± 2,300": both rounded to two significant digits
-/// of the interval (four of the value when there is no interval).
+/// of the interval (four of the value without an interval); "–" when not finite.
 pub fn fmt_rate(mean: f64, half: f64) -> String {
-    if !mean.is_finite() {
-        return "–".into();
-    }
-    let digits = if half.is_finite() && half > 0.0 {
-        half.log10().floor() as i32 - 1
-    } else if mean != 0.0 {
-        mean.abs().log10().floor() as i32 - 3
-    } else {
-        0
+    let digits = match (half.is_finite() && half > 0.0, mean != 0.0) {
+        (true, _) => half.log10().floor() as i32 - 1,
+        (false, true) => mean.abs().log10().floor() as i32 - 3,
+        _ => 0,
     };
     let num = |x: f64| {
-        if digits >= 0 {
-            let q = 10f64.powi(digits);
-            group((x / q).round() * q)
-        } else {
-            format!("{:.*}", (-digits) as usize, x)
+        if digits < 0 {
+            return format!("{:.*}", (-digits) as usize, x);
         }
+        let x = (x / 10f64.powi(digits)).round() * 10f64.powi(digits);
+        let int = format!("{:.0}", x.abs());
+        let groups: Vec<_> = int.as_bytes().rchunks(3).rev().map(String::from_utf8_lossy).collect();
+        format!("{}{}", if x < 0.0 { "-" } else { "" }, groups.join(","))
     };
-    if half.is_finite() {
-        format!("{} ± {}", num(mean), num(half))
-    } else {
-        num(mean)
+    match (mean.is_finite(), half.is_finite()) {
+        (false, _) => "–".into(),
+        (true, true) => format!("{} ± {}", num(mean), num(half)),
+        (true, false) => num(mean),
     }
 }
 
-fn group(x: f64) -> String {
-    let s = format!("{:.0}", x.abs());
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
+/// Latency histogram in nanoseconds, bucket to count: exact below 256 ns, then 128 buckets
+/// per power of two up to 2^32 ns (< 0.8% apart), so that the percentiles of every round
+/// trip of a row pool across samples and module loads without storing each latency.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Hist(BTreeMap<usize, u64>);
+
+impl Hist {
+    /// The bucket of `ns`: its top 8 significant bits and how far they were shifted.
+    fn bucket(ns: u32) -> usize {
+        let shift = (32 - ns.leading_zeros()).saturating_sub(8);
+        ((shift << 7) + (ns >> shift)) as usize
     }
-    if x < 0.0 {
-        format!("-{out}")
-    } else {
-        out
+
+    /// The middle of bucket `b` in nanoseconds.
+    fn value(b: usize) -> f64 {
+        if b < 256 {
+            return b as f64;
+        }
+        let width = (1u64 << (b / 128 - 1)) as f64;
+        (b % 128 + 128) as f64 * width + width / 2.0
+    }
+
+    pub fn record(&mut self, ns: u32) {
+        *self.0.entry(Self::bucket(ns)).or_default() += 1;
+    }
+
+    pub fn add(&mut self, other: &Hist) {
+        other.0.iter().for_each(|(b, c)| *self.0.entry(*b).or_default() += c);
+    }
+
+    pub fn count(&self) -> u64 {
+        self.0.values().sum()
+    }
+
+    /// Nearest-rank percentile `p` (0-100) in nanoseconds (bucket middle).
+    pub fn percentile(&self, p: f64) -> Option<f64> {
+        let rank = ((p / 100.0) * self.count() as f64).ceil().max(1.0) as u64;
+        let mut cumulative = self.0.iter().scan(0, |seen, (b, c)| {
+            *seen += c;
+            Some((*b, *seen))
+        });
+        cumulative.find(|&(_, seen)| seen >= rank).map(|(b, _)| Self::value(b))
+    }
+
+    /// As one string "bucket:count bucket:count ..." (one line in the pretty-printed file).
+    pub fn to_json(&self) -> serde_json::Value {
+        self.0.iter().map(|(b, c)| format!("{b}:{c}")).collect::<Vec<_>>().join(" ").into()
+    }
+
+    /// Reads [`Hist::to_json`]; malformed pairs are ignored.
+    pub fn from_json(v: &serde_json::Value) -> Hist {
+        let pairs = v.as_str().unwrap_or("").split_whitespace().filter_map(|p| p.split_once(':'));
+        Hist(pairs.filter_map(|(b, c)| Some((b.parse().ok()?, c.parse().ok()?))).collect())
     }
 }
 
@@ -302,128 +241,62 @@ fn group(x: f64) -> String {
 mod tests {
     use super::*;
 
-    fn close(a: f64, b: f64, tol: f64) -> bool {
-        (a - b).abs() <= tol
+    fn close(got: f64, want: f64, tol: f64) {
+        assert!((got - want).abs() <= tol, "got {got}, want {want}");
     }
 
     #[test]
-    fn t_quantiles_match_the_tables() {
-        // Two-sided 95% critical values (qt(0.975, df) in R).
-        for (df, want) in [
-            (1.0, 12.706_204_736),
-            (2.0, 4.302_652_730),
-            (3.0, 3.182_446_305),
-            (4.0, 2.776_445_105),
-            (7.0, 2.364_624_252),
-            (8.0, 2.306_004_135),
-            (10.0, 2.228_138_852),
-            (30.0, 2.042_272_456),
-            (39.0, 2.022_690_901),
-            (79.0, 1.990_450_177),
-            (1e9, 1.959_963_985),
-        ] {
-            let got = t_quantile(0.975, df);
-            assert!(
-                close(got, want, 1e-6),
-                "qt(0.975, {df}) = {got}, want {want}"
-            );
+    fn t_quantiles_intervals_and_ratios_match_known_values() {
+        // Two-sided 95% critical values, qt(0.975, df) in R, fractional df (Welch) too.
+        let known = [(1.0, 12.7062047), (2.0, 4.3026527), (4.0, 2.7764451), (8.0, 2.3060041)];
+        let more = [(12.5, 2.1691859), (29.25, 2.0444706), (39.0, 2.0226909), (1e9, 1.959964)];
+        for (df, want) in known.into_iter().chain(more) {
+            close(t_quantile(0.975, df), want, 1e-6);
         }
-        // Other levels and the lower tail.
-        assert!(close(t_quantile(0.95, 10.0), 1.812_461_123, 1e-6));
-        assert!(close(t_quantile(0.995, 5.0), 4.032_142_984, 1e-6));
-        assert!(close(t_quantile(0.025, 39.0), -2.022_690_901, 1e-6));
-        // Fractional degrees of freedom (Welch): qt(0.975, 12.5) = 2.1691859...
-        assert!(close(t_quantile(0.975, 12.5), 2.169_185_94, 1e-6));
-    }
-
-    #[test]
-    fn t_cdf_is_a_distribution() {
-        assert!(close(t_cdf(0.0, 5.0), 0.5, 1e-12));
-        assert!(close(t_cdf(2.570_581_836, 5.0), 0.975, 1e-8));
-        assert!(close(
-            t_cdf(-2.570_581_836, 5.0) + t_cdf(2.570_581_836, 5.0),
-            1.0,
-            1e-12
-        ));
-    }
-
-    #[test]
-    fn mean_and_interval_of_known_samples() {
-        let s = Summary::of(&[10.0, 11.0, 12.0, 13.0, 14.0]).unwrap();
-        assert_eq!(s.n, 5);
-        assert!(close(s.mean, 12.0, 1e-12));
-        assert!(close(s.sd, 2.5f64.sqrt(), 1e-12));
-        // t(0.975, 4) * sqrt(2.5) / sqrt(5) = 2.776445105 * 0.7071067812
-        assert!(close(s.half, 1.963_243_161, 1e-8), "half {}", s.half);
-        assert!(close(s.lo(), 10.036_756_839, 1e-8));
-        assert!(close(s.hi(), 13.963_243_161, 1e-8));
-        let one = Summary::of(&[3.0]).unwrap();
-        assert!(one.half.is_nan() && one.mean == 3.0);
-        assert!(Summary::of(&[]).is_none());
-        let flat = Summary::of(&[7.0; 40]).unwrap();
-        assert_eq!((flat.mean, flat.sd, flat.half), (7.0, 0.0, 0.0));
-    }
-
-    #[test]
-    fn ratio_by_the_delta_method() {
-        // Equal relative variances and sizes: df = 2 (n - 1) = 8 exactly.
+        close(t_quantile(0.025, 39.0), -2.0226909, 1e-6);
+        // Mean 12, sd sqrt(2.5), half-width t(0.975, 4) sqrt(2.5) / sqrt(5).
         let a = Summary::of(&[10.0, 11.0, 12.0, 13.0, 14.0]).unwrap();
-        let b = Summary::of(&[5.0, 5.5, 6.0, 6.5, 7.0]).unwrap();
+        assert_eq!((a.n, a.mean, a.sd), (5, 12.0, 2.5f64.sqrt()));
+        close(a.half, 1.963_243_161, 1e-8);
+        let c = a.reciprocal(1e9);
+        close(c.mean, 1e9 / 12.0, 1e-6);
+        close(c.half / c.mean, a.half / a.mean, 1e-15);
+        assert!(Summary::of(&[3.0]).unwrap().half.is_nan() && Summary::of(&[]).is_none());
+        // Equal relative variances and sizes: df = 2 (n - 1) = 8, se² = 2.5/(5·144) +
+        // 0.625/(5·36) = 2/288, interval 2 · exp(∓ 2.306004135 · se).
+        let r = ratio(&a, &Summary::of(&[5.0, 5.5, 6.0, 6.5, 7.0]).unwrap()).unwrap();
+        assert_eq!(r.ratio, 2.0);
+        close(r.df, 8.0, 1e-9);
+        close(r.lo, 1.650_338_089, 1e-6);
+        close(r.hi, 2.423_745_793, 1e-6);
+        // a: mean 100, sd 10, n 40; b: mean 80, sd 4, n 10: relative variances 2.5e-4 each,
+        // df = 4 / (1/39 + 1/9) = 29.25, interval 1.25 · exp(∓ 2.04447061 · sqrt(5e-4)).
+        let summary = |n, mean, sd| Summary { n, mean, sd, half: 0.0 };
+        let (a, b) = (summary(40, 100.0, 10.0), summary(10, 80.0, 4.0));
         let r = ratio(&a, &b).unwrap();
-        assert!(close(r.ratio, 2.0, 1e-12));
-        // se² = 2.5/(5·144) + 0.625/(5·36) = 2/288, se = 0.0833333
-        assert!(close(r.se_log, (2.0f64 / 288.0).sqrt(), 1e-12));
-        assert!(close(r.df, 8.0, 1e-9));
-        // 2 · exp(∓ 2.306004135 · 0.0833333)
-        assert!(close(r.lo, 1.650_338_089, 1e-6), "lo {}", r.lo);
-        assert!(close(r.hi, 2.423_745_793, 1e-6), "hi {}", r.hi);
-        // The interval is symmetric on the log scale.
-        assert!(close((r.hi / r.ratio).ln(), (r.ratio / r.lo).ln(), 1e-12));
-
-        // Unequal sizes and spreads (values checked by hand):
-        // a: mean 100, sd 10, n 40; b: mean 80, sd 4, n 10.
-        // va = 100/(40·10000) = 2.5e-4, vb = 16/(10·6400) = 2.5e-4
-        // df = (5e-4)² / ((2.5e-4)²/39 + (2.5e-4)²/9) = 4 / (1/39 + 1/9) = 29.25
-        let a = Summary {
-            n: 40,
-            mean: 100.0,
-            sd: 10.0,
-            half: 0.0,
-        };
-        let b = Summary {
-            n: 10,
-            mean: 80.0,
-            sd: 4.0,
-            half: 0.0,
-        };
-        let r = ratio(&a, &b).unwrap();
-        assert!(close(r.df, 29.25, 1e-9), "df {}", r.df);
-        let t = t_quantile(0.975, 29.25);
-        assert!(close(t, 2.044_470_61, 1e-6), "t {t}");
-        assert!(close(r.lo, 1.25 * (-t * 5e-4f64.sqrt()).exp(), 1e-12));
-
-        // No interval without two samples or with a zero mean.
-        let one = Summary::of(&[1.0]).unwrap();
-        assert!(ratio(&one, &b).is_none());
-        let zero = Summary::of(&[0.0, 0.0]).unwrap();
-        assert!(ratio(&a, &zero).is_none());
-        // No spread: a degenerate interval.
-        let c = Summary::of(&[2.0; 5]).unwrap();
-        let d = Summary::of(&[4.0; 5]).unwrap();
-        let r = ratio(&c, &d).unwrap();
-        assert_eq!((r.ratio, r.lo, r.hi), (0.5, 0.5, 0.5));
+        close(r.df, 29.25, 1e-9);
+        close(r.hi, 1.25 * (2.044_470_61 * 5e-4f64.sqrt()).exp(), 1e-8);
+        // No interval without two samples or with a zero mean; none needed without spread.
+        assert!(ratio(&Summary::of(&[1.0]).unwrap(), &b).is_none());
+        assert!(ratio(&a, &Summary::of(&[0.0, 0.0]).unwrap()).is_none());
+        let r = ratio(&Summary::of(&[2.0; 5]).unwrap(), &Summary::of(&[4.0; 5]).unwrap());
+        assert_eq!(r.map(|r| (r.ratio, r.lo, r.hi)), Some((0.5, 0.5, 0.5)));
     }
 
     #[test]
-    fn nearest_rank_percentiles() {
-        let mut xs: Vec<u32> = (1..=100).rev().collect();
-        assert_eq!(percentile(&mut xs, 50.0), 50);
-        assert_eq!(percentile(&mut xs, 99.0), 99);
-        assert_eq!(percentile(&mut xs, 100.0), 100);
-        assert_eq!(percentile(&mut xs, 0.0), 1);
-        let mut few = vec![5, 1, 3];
-        assert_eq!(percentile(&mut few, 50.0), 3);
-        assert_eq!(percentile(&mut few, 99.0), 5);
-        assert_eq!(percentile(&mut [], 50.0), 0);
+    fn numbers_and_histograms() {
+        assert_eq!(fmt_rate(1_234_567.8, 2_345.6), "1,234,600 ± 2,300");
+        assert_eq!(fmt_rate(12.345, 0.0123), "12.345 ± 0.012");
+        assert_eq!(fmt_rate(-123_456.0, f64::NAN), "-123,500");
+        for ns in (0..5000).chain([65_535, 1 << 20, u32::MAX]) {
+            let b = Hist::bucket(ns);
+            assert!(b >= Hist::bucket(ns.saturating_sub(1)) && b < 3328, "bucket({ns}) = {b}");
+            close(Hist::value(b), f64::from(ns), f64::from(ns) / 128.0 + 0.5);
+        }
+        let mut h = Hist::default();
+        [10_000, 1_000_000, 1_000_000].into_iter().for_each(|ns| h.record(ns));
+        // The bucket numbers of the raw files written so far.
+        assert_eq!(h.to_json(), "924:1 1780:2");
+        assert_eq!((h.percentile(50.0), Hist::from_json(&h.to_json())), (Some(1_001_472.0), h));
     }
 }
