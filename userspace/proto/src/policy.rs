@@ -57,24 +57,33 @@ impl AttrError {
 }
 
 /// The validated attributes of one message, indexed by type; `N` is the policy's length.
+/// Kept small (where each attribute starts, not the attributes themselves): it is built
+/// for every request, and a table of `N` full `Attr`s would be hundreds of bytes to
+/// initialise and move each time.
 #[derive(Clone, Copy, Debug)]
 pub struct Parsed<'a, const N: usize> {
-    attrs: [Option<Attr<'a>>; N],
+    /// The attributes' bytes.
+    buf: &'a [u8],
+    /// Per type: where its attribute's header starts in `buf`, plus one; 0 when absent.
+    at: [u32; N],
     /// Offset of the attributes within the message (`parse`'s `base`).
     base: usize,
 }
 
 impl<'a, const N: usize> Parsed<'a, N> {
     /// No attributes (a message whose payload is not attributes), at `base`.
-    pub fn empty(base: usize) -> Self {
+    pub const fn empty(base: usize) -> Self {
         Parsed {
-            attrs: [None; N],
+            buf: &[],
+            at: [0; N],
             base,
         }
     }
     /// The attribute of type `ty`, if present.
-    pub fn get(&self, ty: u16) -> Option<&Attr<'a>> {
-        self.attrs.get(ty as usize)?.as_ref()
+    pub fn get(&self, ty: u16) -> Option<Attr<'a>> {
+        let at = (*self.at.get(ty as usize)? as usize).checked_sub(1)?;
+        let a = AttrIter::new(self.buf.get(at..)?).next()?;
+        Some(Attr { offset: at, ..a })
     }
     /// A present `u32` attribute (validation guarantees its size).
     pub fn u32(&self, ty: u16) -> Option<u32> {
@@ -185,7 +194,8 @@ pub fn parse<'a, const N: usize>(
     base: usize,
 ) -> Result<Parsed<'a, N>, AttrError> {
     let mut out = Parsed {
-        attrs: [None; N],
+        buf,
+        at: [0; N],
         base,
     };
     let mut it = AttrIter::new(buf);
@@ -193,15 +203,16 @@ pub fn parse<'a, const N: usize>(
         let off = base.saturating_add(a.offset);
         let kind = policy.get(a.ty as usize).copied().unwrap_or(Kind::Reject);
         check(kind, &a, base)?;
-        let slot = out.attrs.get_mut(a.ty as usize).ok_or(AttrError::at(
+        let slot = out.at.get_mut(a.ty as usize).ok_or(AttrError::at(
             EINVAL,
             "unknown attribute type",
             off,
         ))?;
-        if slot.is_some() {
+        if *slot != 0 {
             return Err(AttrError::at(EINVAL, "duplicate attribute", off));
         }
-        *slot = Some(a);
+        *slot = u32::try_from(a.offset.saturating_add(1))
+            .map_err(|_| AttrError::at(EMSGSIZE, "attributes longer than 4 GiB", off))?;
     }
     if let Some(at) = it.malformed() {
         return Err(AttrError::at(
