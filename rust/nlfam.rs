@@ -102,9 +102,11 @@ impl kernel::Module for Nlfam {
 /// can still fail after that (a later namespace out of memory), and the core frees a
 /// module whose init failed whatever its references: closing those sockets would then
 /// drop a reference in freed memory. So the module stays loaded, serving nothing, until
-/// they are closed and it is unloaded. The count cannot grow meanwhile: the core takes
-/// these references only while the family is registered, and the release of its last
-/// kernel socket waited for every `socket()` that had seen it registered.
+/// they are closed and it is unloaded. No new socket can add a reference after the check:
+/// the core takes them only while the family is registered, and the release of its last
+/// kernel socket waited for every `socket()` that had seen it registered. (A dump started
+/// by a late request also takes one, but only from a socket already counted: errors
+/// only ever keep the module, never free it under a reference.)
 fn stay_if_pinned(module: &'static ThisModule, e: Error) -> Result<Nlfam> {
     // The loader holds one reference during init.
     let held = netlink::module_refcount(module).saturating_sub(1);

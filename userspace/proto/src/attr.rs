@@ -136,8 +136,10 @@ pub struct MsgStart(usize);
 
 /// Where a [`Writer`] puts its bytes: a byte slice, or storage that is not initialised
 /// (the kernel's skb tailroom, which cannot be lent out as `&mut [u8]` without zeroing it
-/// first: one more pass over every payload). The writer fills every byte it claims, in
-/// order, so everything before its length has been written.
+/// first: one more pass over every payload). The writer writes every byte it claims (the
+/// padding when it claims them, the data right after, lengths patched at the end), so
+/// everything before its length has been written: the kernel sends those bytes as they
+/// are, and an unwritten one would leak kernel memory.
 pub trait Sink {
     /// Bytes available.
     fn capacity(&self) -> usize;
