@@ -91,11 +91,23 @@ impl Socket {
         Ok(())
     }
 
-    /// KV_GET of one key.
+    /// KV_GET of one key. The answer must carry that key (and its value).
     pub fn get(&mut self, key: &[u8]) -> Result<Vec<u8>, Error> {
         let replies = self.request(msg::KV_GET, 0, |w| w.put_str(attr::KEY, key))?;
         let m = only_answer("GET", &replies, msg::KV_SET)?;
-        Attrs::parse("GET answer", &m.payload)?.bytes(attr::VALUE)
+        let a = Attrs::parse("GET answer", &m.payload)?;
+        let answered = a.string(attr::KEY)?;
+        if answered != key {
+            return Err(bad(
+                "GET",
+                format!(
+                    "answer for key {:?}, asked for {:?}",
+                    String::from_utf8_lossy(&answered),
+                    String::from_utf8_lossy(key)
+                ),
+            ));
+        }
+        a.bytes(attr::VALUE)
     }
 
     /// KV_DEL.

@@ -595,6 +595,21 @@ fn get_answer_without_value_names_it() {
 }
 
 #[test]
+fn get_answer_for_another_key_is_refused() {
+    let t = refused_answer(
+        |s| s.get(b"color"),
+        |req, portid| {
+            let data = message(msg::KV_SET, 0, req.hdr.seq, 0, |w| {
+                w.put_str(attr::KEY, b"colour")?;
+                w.put_attr(attr::VALUE, b"blue")
+            });
+            [data, ack(req, portid)].concat()
+        },
+    );
+    assert_eq!(t, "GET: answer for key \"colour\", asked for \"color\"");
+}
+
+#[test]
 fn get_answer_of_another_type_names_it() {
     let t = refused_answer(
         |s| s.get(b"color"),
