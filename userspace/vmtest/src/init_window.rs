@@ -147,7 +147,17 @@ fn run(ko_path: &str, params: &str, family: u32, tries: u32) -> Res<()> {
         let spinner = Spinner::start(family);
         let (r, injected) = fnth.around(n, || finit_module(&ko, &cparams))?;
         let held = spinner.stop()?;
-        ensure(injected, format!("{what}: nothing injected"))?;
+        if !injected {
+            // This load made fewer allocations than the one counted (the count varies a
+            // little from load to load): it completed untouched.
+            r.map_err(|e| format!("{what}: {} with nothing injected", errno_str(e)))?;
+            survived += 1;
+            drop(held);
+            check_works(family).map_err(|e| format!("{what}: {e}"))?;
+            delete_module("nlfam")?;
+            check_absent(family)?;
+            continue;
+        }
         match r {
             Ok(()) if kernel_sockets(family)?.is_empty() => {
                 // The setup failed, and the sockets opened meanwhile keep the module.
@@ -199,7 +209,7 @@ fn run(ko_path: &str, params: &str, family: u32, tries: u32) -> Res<()> {
             break;
         }
     }
-    eprintln!("# {survived} loads survived a late failure, {failed} setups failed");
+    eprintln!("# {survived} loads completed (a late failure survived, or none injected), {failed} setups failed");
     ensure(
         hit > 0,
         format!(
