@@ -19,17 +19,39 @@ use serde_json::Value;
 /// too), entries added to the store deleted afterwards; returns the raw result.
 pub fn bench_loaded(family: u32, samples: usize, plan: &PlanArgs) -> Result<Value, Error> {
     let loaded = |m: &&str| std::path::Path::new(&format!("/sys/module/{m}")).exists();
-    let label = ["nlfam", "nlfam_c"].into_iter().find(loaded).unwrap_or("module").to_string();
-    let (sample_ms, plan) = (plan.plan().map_err(usage)?.sample().as_millis(), plan.clone());
+    let label = ["nlfam", "nlfam_c"]
+        .into_iter()
+        .find(loaded)
+        .unwrap_or("module")
+        .to_string();
+    let (sample_ms, plan) = (
+        plan.plan().map_err(usage)?.sample().as_millis(),
+        plan.clone(),
+    );
     let (round, rounds, floor_samples, cleanup) = (1, 1, samples, true);
-    let slot = Slot { label, family, round, rounds, samples, floor_samples, cleanup, plan };
+    let slot = Slot {
+        label,
+        family,
+        round,
+        rounds,
+        samples,
+        floor_samples,
+        cleanup,
+        plan,
+    };
     let part = run_slot(&slot)?;
     // SAFETY: a zeroed `tm` is valid (its zone pointer null); time(NULL) only returns the
     // time, gmtime_r only writes the struct it is given.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
     unsafe { libc::gmtime_r(&libc::time(std::ptr::null_mut()), &mut tm) };
-    let (y, mo, d, h, mi, s) =
-        (tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    let (y, mo, d, h, mi, s) = (
+        tm.tm_year + 1900,
+        tm.tm_mon + 1,
+        tm.tm_mday,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec,
+    );
     let meta = serde_json::json!({
         "accelerator": report::accelerator_of(&runner::hypervisor_signature()),
         "commit": "-",
@@ -50,14 +72,24 @@ pub fn usage(msg: String) -> Error {
 #[cfg(test)]
 #[test]
 fn nlfam_bench_of_the_floor_on_the_hosts_kernel() {
-    let plan = PlanArgs { quick: true, sample_ms: Some(5), rows: vec!["floor".into()] };
+    let plan = PlanArgs {
+        quick: true,
+        sample_ms: Some(5),
+        rows: vec!["floor".into()],
+    };
     let raw = bench_loaded(libc::NETLINK_USERSOCK as u32, 2, &plan).unwrap();
     for row in raw["rows"].as_array().unwrap() {
         let samples = row["samples"][rows::FLOOR].as_array().unwrap();
         let ops: u64 = samples.iter().map(|s| s["ops"].as_u64().unwrap()).sum();
         let hist = stats::Hist::from_json(&row["latency_hist"][rows::FLOOR]);
-        assert!(samples.len() == 2 && ops > 0 && hist.count() == ops, "{row}");
+        assert!(
+            samples.len() == 2 && ops > 0 && hist.count() == ops,
+            "{row}"
+        );
     }
     let md = report::Data::parse(&raw).unwrap().markdown();
-    assert!(md.contains("\n- 2 samples per row, 5 ms per sample, QUICK sizes\n"), "{md}");
+    assert!(
+        md.contains("\n- 2 samples per row, 5 ms per sample, QUICK sizes\n"),
+        "{md}"
+    );
 }

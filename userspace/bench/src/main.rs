@@ -57,10 +57,16 @@ fn write(p: &PathBuf, text: String) -> Result<(), String> {
 
 fn run(command: Command) -> Result<(), String> {
     match command {
-        Command::Run { slot, out } => {
-            write(&out, run_slot(&slot).map_err(|e| e.to_string())?.to_string())
-        }
-        Command::Merge { meta, labels, out, parts } => {
+        Command::Run { slot, out } => write(
+            &out,
+            run_slot(&slot).map_err(|e| e.to_string())?.to_string(),
+        ),
+        Command::Merge {
+            meta,
+            labels,
+            out,
+            parts,
+        } => {
             let meta = meta.as_ref().map_or(Ok(Value::Null), read)?;
             let parts = parts.iter().map(read).collect::<Result<Vec<_>, _>>()?;
             write(&out, format!("{:#}", report::merge(&parts, meta, &labels)?))

@@ -93,7 +93,13 @@ impl Stat {
         let rate = Summary::of(&samples.iter().map(Sample::rate).collect::<Vec<_>>())?;
         let pct = |p| hist.as_ref()?.percentile(p);
         let drops = samples.iter().filter_map(|s| s.drops).reduce(|a, b| a + b);
-        Some(Stat { rate, cost: rate.reciprocal(1e9), p50: pct(50.0), p99: pct(99.0), drops })
+        Some(Stat {
+            rate,
+            cost: rate.reciprocal(1e9),
+            p50: pct(50.0),
+            p99: pct(99.0),
+            drops,
+        })
     }
 }
 
@@ -134,7 +140,9 @@ fn verdict(r: &Ratio, limit: f64, at_least: bool) -> &'static str {
 /// left-aligned and the others (numbers) right-aligned.
 fn section(o: &mut String, title: &str, left: usize, head: &[String], rows: &[Vec<String>]) {
     let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
-    let rule: String = (0..head.len()).map(|i| if i < left { "---|" } else { "---:|" }).collect();
+    let rule: String = (0..head.len())
+        .map(|i| if i < left { "---|" } else { "---:|" })
+        .collect();
     *o += &format!("## {title}\n\n{}|{rule}\n", line(head));
     rows.iter().for_each(|r| *o += &line(r));
 }
@@ -174,7 +182,10 @@ impl Data {
             return Err("not an nlfam-bench result (schema 1)".into());
         }
         let mut meta = v.clone();
-        let raw_rows = meta.as_object_mut().and_then(|m| m.remove("rows")).unwrap_or_default();
+        let raw_rows = meta
+            .as_object_mut()
+            .and_then(|m| m.remove("rows"))
+            .unwrap_or_default();
         let (mut rows, mut stats) = (Vec::new(), BTreeMap::new());
         for r in items(&raw_rows) {
             let row = row_of(&r["id"])?;
@@ -189,13 +200,22 @@ impl Data {
         rows.sort();
         let labels = items(&v["labels"]).filter_map(Value::as_str);
         let modules = labels.filter(|l| *l != FLOOR).map(String::from).collect();
-        Ok(Data { meta, modules, rows, stats })
+        Ok(Data {
+            meta,
+            modules,
+            rows,
+            stats,
+        })
     }
 
     /// The statistics of `label` on `row`; the floor's on an echo row are the floor row's.
     fn stat(&self, row: Row, label: &str) -> Option<&Stat> {
         let floor = row.kind == Kind::Echo && label == FLOOR;
-        let row = if floor { Row::new(Kind::Floor, row.size) } else { row };
+        let row = if floor {
+            Row::new(Kind::Floor, row.size)
+        } else {
+            row
+        };
         self.stats.get(&(row, label.to_string()))
     }
 
@@ -208,21 +228,37 @@ impl Data {
     fn p50_ratio(&self, size: u64, label: &str) -> Option<Ratio> {
         let p50 = |label| self.stat(Row::new(Kind::Echo, size), label)?.p50;
         let ratio = p50(label)? / p50(FLOOR)?;
-        Some(Ratio { ratio, lo: f64::NAN, hi: f64::NAN, df: f64::NAN })
+        Some(Ratio {
+            ratio,
+            lo: f64::NAN,
+            hi: f64::NAN,
+            df: f64::NAN,
+        })
     }
 
     /// The pair compared in the ratio columns ("rust" / "c"), if two modules ran.
     fn pair(&self) -> Option<(&str, &str)> {
-        Some((self.modules.first()?.as_str(), self.modules.get(1)?.as_str()))
+        Some((
+            self.modules.first()?.as_str(),
+            self.modules.get(1)?.as_str(),
+        ))
     }
 
     /// The columns of the latency and scaling tables: the modules, then the floor.
     fn columns(&self) -> Vec<&str> {
-        self.modules.iter().map(String::as_str).chain([FLOOR]).collect()
+        self.modules
+            .iter()
+            .map(String::as_str)
+            .chain([FLOOR])
+            .collect()
     }
 
     fn sizes(&self, kind: Kind) -> Vec<u64> {
-        self.rows.iter().filter(|r| r.kind == kind).map(|r| r.size).collect()
+        self.rows
+            .iter()
+            .filter(|r| r.kind == kind)
+            .map(|r| r.size)
+            .collect()
     }
 
     /// The report in markdown: header, throughput with ratios, latency, scaling, targets.
@@ -240,17 +276,29 @@ impl Data {
         let (mut m, c) = (self.meta.clone(), &self.meta["config"]);
         let path =
             |(k, v): (&String, &Value)| format!("{k} = `{}`", v["path"].as_str().unwrap_or("?"));
-        let modules = m["modules"].as_object().map(|ms| ms.iter().map(path).collect::<Vec<_>>());
+        let modules = m["modules"]
+            .as_object()
+            .map(|ms| ms.iter().map(path).collect::<Vec<_>>());
         let once = " (every round loads each module once; the first one swaps every round)";
-        let rounds =
-            c["rounds"].as_u64().filter(|&n| n > 1).map(|n| format!(" in {n} rounds{once}"));
+        let rounds = c["rounds"]
+            .as_u64()
+            .filter(|&n| n > 1)
+            .map(|n| format!(" in {n} rounds{once}"));
         m["modules"] = modules.map(|list| list.join(", ")).into();
         m["rounds"] = rounds.unwrap_or_default().into();
-        m["quick"] = if c["quick"] == true { ", QUICK sizes" } else { "" }.into();
+        m["quick"] = if c["quick"] == true {
+            ", QUICK sizes"
+        } else {
+            ""
+        }
+        .into();
         m["params"] = c["params"].as_str().unwrap_or("").into();
         m["cpuid"] = accelerator_of(m["guest"]["hypervisor"].as_str().unwrap_or("")).into();
         m["names"] = self.modules.join(" vs ").into();
-        let commit = m["commit"].as_str().filter(|c| *c != "-").map(|c| format!("commit {c}, "));
+        let commit = m["commit"]
+            .as_str()
+            .filter(|c| *c != "-")
+            .map(|c| format!("commit {c}, "));
         m["commit"] = commit.unwrap_or_default().into();
         let lines: Vec<_> = HEADER.lines().filter_map(|l| fill(l, &m)).collect();
         lines.join("\n") + "\n\n"
@@ -259,7 +307,12 @@ impl Data {
     fn throughput(&self, o: &mut String) {
         let pair = self.pair();
         let mut head = vec!["row".to_string(), "unit".into()];
-        head.extend(self.modules.iter().cloned().chain(pair.map(|(a, b)| format!("{a}/{b}"))));
+        head.extend(
+            self.modules
+                .iter()
+                .cloned()
+                .chain(pair.map(|(a, b)| format!("{a}/{b}"))),
+        );
         head.push("floor (same size)".into());
         let rate = |s: &Stat| fmt_rate(s.rate.mean, s.rate.half);
         let mut rows = Vec::new();
@@ -283,7 +336,11 @@ impl Data {
     fn latency(&self, o: &mut String) {
         let (sizes, columns) = (self.sizes(Kind::Echo), self.columns());
         let mut head = vec!["payload".to_string()];
-        head.extend(columns.iter().flat_map(|l| [format!("{l} p50"), format!("{l} p99")]));
+        head.extend(
+            columns
+                .iter()
+                .flat_map(|l| [format!("{l} p50"), format!("{l} p99")]),
+        );
         head.extend(self.modules.iter().map(|l| format!("{l}/floor p50")));
         let us = |ns: Option<f64>| cell(ns, |ns| fmt_rate(ns / 1000.0, f64::NAN));
         let mut rows = Vec::new();
@@ -314,7 +371,9 @@ impl Data {
         let times = |g: Ratio| format!("{:.2}", g.ratio);
         let mut rows = Vec::new();
         for spec in &SPECS {
-            let (Some(series), sizes) = (spec.series, self.sizes(spec.kind)) else { continue };
+            let (Some(series), sizes) = (spec.series, self.sizes(spec.kind)) else {
+                continue;
+            };
             for &size in &sizes {
                 let (row, base) = (Row::new(spec.kind, size), Row::new(spec.kind, sizes[0]));
                 let mut cells = vec![series.to_string(), row.size_label()];
@@ -338,12 +397,14 @@ impl Data {
         let mut rows = Vec::new();
         if let Some((a, b)) = self.pair() {
             let modules = self.rows.iter().filter(|r| r.kind != Kind::Floor);
-            let ratios: Vec<_> =
-                modules.filter_map(|&r| Some((r, self.ratio((r, a), (r, b))?))).collect();
+            let ratios: Vec<_> = modules
+                .filter_map(|&r| Some((r, self.ratio((r, a), (r, b))?)))
+                .collect();
             let faster = ratios.iter().filter(|(_, x)| x.lo > 1.0).count();
             let slower = ratios.iter().filter(|(_, x)| x.hi < 1.0);
-            let slower: Vec<_> =
-                slower.map(|(r, x)| format!("{} {:.2}", r.id(), x.ratio)).collect();
+            let slower: Vec<_> = slower
+                .map(|(r, x)| format!("{} {:.2}", r.id(), x.ratio))
+                .collect();
             let (n, total, slower) = (slower.len(), ratios.len(), slower.join(", "));
             let all = format!("on all {total} rows the interval reaches 1.00");
             let verdict = match n {
@@ -376,8 +437,10 @@ impl Data {
             let name = format!("dump entries/s flat from {from} to {to} (rate ratio ≥ 0.80)");
             target(name, 0.8, true, &|l| self.ratio((hi, l), (lo, l)));
         }
-        let head: Vec<String> =
-            [String::from("target")].into_iter().chain(self.modules.clone()).collect();
+        let head: Vec<String> = [String::from("target")]
+            .into_iter()
+            .chain(self.modules.clone())
+            .collect();
         section(o, "Targets (informational)", head.len(), &head, &rows);
         *o += "\n\"yes\": the estimate meets the target; \"within CI\": only the 95% interval \
                reaches it; targets never fail the run.\n";
@@ -392,7 +455,10 @@ impl Data {
             json!({"n": s.rate.n, "rate": rate, "cost_ns": cost, "drops": drops})
         };
         let row = |&r: &Row| {
-            let stats = self.stats.range((r, String::new())..).take_while(|(k, _)| k.0 == r);
+            let stats = self
+                .stats
+                .range((r, String::new())..)
+                .take_while(|(k, _)| k.0 == r);
             let labels: Map<String, Value> =
                 stats.map(|((_, l), s)| (l.clone(), stat(s))).collect();
             let ratio = self.pair().and_then(|(a, b)| self.ratio((r, a), (r, b)));
@@ -416,9 +482,15 @@ mod tests {
     fn the_committed_report_is_this_report_of_the_committed_result() {
         let raw = serde_json::from_str(include_str!("../../../bench/results/latest.json")).unwrap();
         let data = Data::parse(&raw).unwrap();
-        assert_eq!(data.markdown(), include_str!("../../../bench/results/latest.md"));
+        assert_eq!(
+            data.markdown(),
+            include_str!("../../../bench/results/latest.md")
+        );
         let echo = &data.summary()["rows"][0];
-        assert_eq!((&echo["id"], &echo["labels"]["rust"]["n"]), (&json!("echo/0B"), &json!(40)));
+        assert_eq!(
+            (&echo["id"], &echo["labels"]["rust"]["n"]),
+            (&json!("echo/0B"), &json!(40))
+        );
     }
 
     #[test]
@@ -431,15 +503,34 @@ mod tests {
             json!({"part": true, "label": module, "round": round, "guest": {"kernel": "6"},
                 "rows": [row]})
         };
-        let parts = [("c", 1, "floor"), ("rust", 1, "rust"), ("c", 2, "c"), ("c", 2, "floor")];
+        let parts = [
+            ("c", 1, "floor"),
+            ("rust", 1, "rust"),
+            ("c", 2, "c"),
+            ("c", 2, "floor"),
+        ];
         let parts = parts.map(|(module, round, label)| part(module, round, label));
         let raw = merge(&parts, json!({"commit": "abc"}), &["rust".into()]).unwrap();
         assert_eq!(raw["labels"], json!(["rust", "c", "floor"]));
-        assert_eq!((&raw["kernel"], &raw["commit"]), (&json!("6"), &json!("abc")));
+        assert_eq!(
+            (&raw["kernel"], &raw["commit"]),
+            (&json!("6"), &json!("abc"))
+        );
         let floor = &raw["rows"][0]["samples"]["floor"][1];
-        assert_eq!((&floor["round"], &floor["loaded"]), (&json!(2), &json!("c")));
-        assert_eq!(Hist::from_json(&raw["rows"][0]["latency_hist"]["floor"]).count(), 2);
-        let r = Ratio { ratio: 1.034, lo: 0.991, hi: 1.079, df: 10.0 };
+        assert_eq!(
+            (&floor["round"], &floor["loaded"]),
+            (&json!(2), &json!("c"))
+        );
+        assert_eq!(
+            Hist::from_json(&raw["rows"][0]["latency_hist"]["floor"]).count(),
+            2
+        );
+        let r = Ratio {
+            ratio: 1.034,
+            lo: 0.991,
+            hi: 1.079,
+            df: 10.0,
+        };
         let verdicts = [(1.0, true), (1.05, true), (1.1, true), (1.0, false)];
         let verdicts = verdicts.map(|(limit, at_least)| verdict(&r, limit, at_least));
         assert_eq!(verdicts, ["yes", "within CI", "no", "within CI"]);

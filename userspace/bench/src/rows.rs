@@ -100,13 +100,18 @@ impl Row {
 
     /// A stable identifier: "echo/64B", "batch/64B", "fanout/8", "dump/1M".
     pub fn id(&self) -> String {
-        format!("{}/{}", self.kind.spec().name, self.size_label().replace(' ', ""))
+        format!(
+            "{}/{}",
+            self.kind.spec().name,
+            self.size_label().replace(' ', "")
+        )
     }
 
     /// Parses [`Row::id`]: a row of the full or the quick plan.
     pub fn parse_id(id: &str) -> Option<Row> {
-        let mut all =
-            SPECS.iter().flat_map(|s| s.full.iter().chain(s.quick).map(|&n| Row::new(s.kind, n)));
+        let mut all = SPECS
+            .iter()
+            .flat_map(|s| s.full.iter().chain(s.quick).map(|&n| Row::new(s.kind, n)));
         all.find(|r| r.id() == id)
     }
 
@@ -150,9 +155,14 @@ impl PlanArgs {
     pub fn plan(&self) -> Result<&PlanArgs, String> {
         let known =
             |r: &&String| Kind::parse(r).is_some() || *r == "kv" || Row::parse_id(r).is_some();
-        let (rows, kinds) = (self.rows.join(","), "echo, floor, batch, fanout, dump, set, get, kv");
+        let (rows, kinds) = (
+            self.rows.join(","),
+            "echo, floor, batch, fanout, dump, set, get, kv",
+        );
         match self.rows.iter().find(|r| !known(r)) {
-            Some(r) => Err(format!("unknown row {r:?}: use {kinds} or an id like dump/1M")),
+            Some(r) => Err(format!(
+                "unknown row {r:?}: use {kinds} or an id like dump/1M"
+            )),
             None if self.rows().is_empty() => {
                 Err(format!("--rows {rows} selects no row of the plan"))
             }
@@ -161,13 +171,19 @@ impl PlanArgs {
     }
 
     pub fn sample(&self) -> Duration {
-        Duration::from_millis(self.sample_ms.unwrap_or(if self.quick { 50 } else { 200 }).max(1))
+        Duration::from_millis(
+            self.sample_ms
+                .unwrap_or(if self.quick { 50 } else { 200 })
+                .max(1),
+        )
     }
 
     /// The rows of the plan that the filter selects, in the order of a module load.
     pub fn rows(&self) -> Vec<Row> {
         let sizes = |s: &'static Spec| if self.quick { s.quick } else { s.full };
-        let rows = SPECS.iter().flat_map(|s| sizes(s).iter().map(|&n| Row::new(s.kind, n)));
+        let rows = SPECS
+            .iter()
+            .flat_map(|s| sizes(s).iter().map(|&n| Row::new(s.kind, n)));
         let mut rows: Vec<Row> = rows.filter(|r| r.selected(&self.rows)).collect();
         rows.sort_by_key(|r| (r.kind.spec().stage, r.size, r.kind));
         rows
@@ -180,7 +196,13 @@ mod tests {
 
     fn plan(quick: bool, rows: &[&str]) -> Result<String, String> {
         let rows = rows.iter().map(|r| r.to_string()).collect();
-        let rows = PlanArgs { quick, sample_ms: None, rows }.plan()?.rows();
+        let rows = PlanArgs {
+            quick,
+            sample_ms: None,
+            rows,
+        }
+        .plan()?
+        .rows();
         Ok(rows.iter().map(Row::id).collect::<Vec<_>>().join(" "))
     }
 

@@ -52,7 +52,9 @@ pub fn hypervisor_signature() -> String {
             return String::new();
         }
         let b = [l4.ebx, l4.ecx, l4.edx].map(u32::to_le_bytes).concat();
-        let s = String::from_utf8_lossy(&b).trim_end_matches('\0').to_string();
+        let s = String::from_utf8_lossy(&b)
+            .trim_end_matches('\0')
+            .to_string();
         if !s.is_empty() {
             return s;
         }
@@ -63,14 +65,22 @@ pub fn hypervisor_signature() -> String {
 /// Runs a slot and returns its part: `{"label", "round", "guest", "rows": [{"id", "label",
 /// "samples", "hist"}]}`. Progress lines go to stderr.
 pub fn run_slot(slot: &Slot) -> Result<Value, Error> {
-    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default().trim().to_string();
+    let read = |p: &str| {
+        std::fs::read_to_string(p)
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    };
     let prefix = match slot.cleanup {
         true => format!("bench: {}", slot.label),
         false => format!("round {}/{}: {}", slot.round, slot.rounds, slot.label),
     };
     let plan = slot.plan.plan().map_err(crate::usage)?;
     let max = ["nlfam", "nlfam_c"].map(|m| format!("/sys/module/{m}/parameters/max_entries"));
-    let max = max.iter().find_map(|p| read(p).parse().ok()).unwrap_or(u64::MAX);
+    let max = max
+        .iter()
+        .find_map(|p| read(p).parse().ok())
+        .unwrap_or(u64::MAX);
     let fits = |r: &Row| !r.kind.uses_store() || r.size <= max;
     let (mut rows, big): (Vec<Row>, Vec<Row>) = plan.rows().into_iter().partition(fits);
     if !big.is_empty() {
@@ -84,20 +94,32 @@ pub fn run_slot(slot: &Slot) -> Result<Value, Error> {
     }
     let mut bench = Bench::open(slot.family)?;
     let store = rows.iter().any(|r| r.kind.uses_store());
-    let have = if store { bench.sock.stats()?.entries } else { 0 };
+    let have = if store {
+        bench.sock.stats()?.entries
+    } else {
+        0
+    };
     if have != 0 {
         return Err(crate::usage(format!(
             "the store holds {have} entries; the dump, SET and GET rows need an empty store \
              (reload the module, or leave them out with --rows)"
         )));
     }
-    let samples =
-        |row: &Row| if row.kind == Kind::Floor { slot.floor_samples } else { slot.samples };
+    let samples = |row: &Row| {
+        if row.kind == Kind::Floor {
+            slot.floor_samples
+        } else {
+            slot.samples
+        }
+    };
     rows.retain(|r| samples(r) > 0);
     let mut out = Vec::new();
     let result: Result<(), Error> = rows.iter().try_for_each(|&row| {
         if row.kind.uses_store() && bench.filled < row.size {
-            eprintln!("{prefix}: filling the store to {} entries (not measured)", row.size);
+            eprintln!(
+                "{prefix}: filling the store to {} entries (not measured)",
+                row.size
+            );
             bench.fill_to(row.size)?;
         }
         let (t, id, n) = (Instant::now(), row.id(), samples(&row));
@@ -105,7 +127,10 @@ pub fn run_slot(slot: &Slot) -> Result<Value, Error> {
         let ran = ran.map_err(|e| Error::Protocol(format!("{id} ({}): {e}", slot.label)))?;
         let s = Stat::of(&ran, None).expect("at least one sample");
         let drops = s.drops.map_or(String::new(), |d| format!(", {d} drops"));
-        let (secs, rate) = (t.elapsed().as_secs_f64(), fmt_rate(s.rate.mean, s.rate.half));
+        let (secs, rate) = (
+            t.elapsed().as_secs_f64(),
+            fmt_rate(s.rate.mean, s.rate.half),
+        );
         let unit = row.kind.spec().rate_unit;
         eprintln!("{prefix}: {id:<11} {n:>2} samples in {secs:5.1} s: {rate} {unit}{drops}");
         let mut r = json!({"id": id, "label": slot.label, "samples": ran});
@@ -124,7 +149,9 @@ pub fn run_slot(slot: &Slot) -> Result<Value, Error> {
     }
     result?;
     let cpu = read("/proc/cpuinfo");
-    let model = cpu.lines().find_map(|l| l.strip_prefix("model name")?.split_once(':'));
+    let model = cpu
+        .lines()
+        .find_map(|l| l.strip_prefix("model name")?.split_once(':'));
     let guest = json!({
         "kernel": read("/proc/sys/kernel/osrelease"),
         // Online CPUs, not the affinity mask (the client may be pinned).
@@ -135,6 +162,8 @@ pub fn run_slot(slot: &Slot) -> Result<Value, Error> {
         "hypervisor": hypervisor_signature(),
     });
     let (label, round, rounds) = (&slot.label, slot.round, slot.rounds);
-    Ok(json!({"schema": 1, "part": true, "label": label, "round": round, "rounds": rounds,
-        "guest": guest, "rows": out}))
+    Ok(
+        json!({"schema": 1, "part": true, "label": label, "round": round, "rounds": rounds,
+        "guest": guest, "rows": out}),
+    )
 }

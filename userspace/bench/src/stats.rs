@@ -51,7 +51,12 @@ impl Summary {
     pub fn reciprocal(&self, k: f64) -> Summary {
         let mean = k / self.mean;
         let scale = |x: f64| mean * x / self.mean;
-        Summary { mean, sd: scale(self.sd), half: scale(self.half), ..*self }
+        Summary {
+            mean,
+            sd: scale(self.sd),
+            half: scale(self.half),
+            ..*self
+        }
     }
 }
 
@@ -78,7 +83,11 @@ pub fn ratio(a: &Summary, b: &Summary) -> Option<Ratio> {
     let (va, vb, ratio) = (rel_var(a), rel_var(b), a.mean / b.mean);
     let df = (va + vb).powi(2) / (va * va / (a.n - 1) as f64 + vb * vb / (b.n - 1) as f64);
     // Without spread (df is NaN) there is no interval to compute.
-    let t_se = if va + vb == 0.0 { 0.0 } else { t_quantile(0.975, df) * (va + vb).sqrt() };
+    let t_se = if va + vb == 0.0 {
+        0.0
+    } else {
+        t_quantile(0.975, df) * (va + vb).sqrt()
+    };
     let (lo, hi) = (ratio * (-t_se).exp(), ratio * t_se.exp());
     Some(Ratio { ratio, lo, hi, df })
 }
@@ -103,7 +112,10 @@ fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
     for m in (1..=1000).map(f64::from) {
         let (am, am2) = (a + 2.0 * m - 1.0, a + 2.0 * m);
         // The even and the odd step of the fraction.
-        for aa in [m * (b - m) * x / (am * am2), -(a + m) * (a + b + m) * x / (am2 * (am2 + 1.0))] {
+        for aa in [
+            m * (b - m) * x / (am * am2),
+            -(a + m) * (a + b + m) * x / (am2 * (am2 + 1.0)),
+        ] {
             d = 1.0 / tiny(1.0 + aa * d);
             c = tiny(1.0 + aa / c);
             h *= d * c;
@@ -142,7 +154,10 @@ pub fn t_cdf(t: f64, df: f64) -> f64 {
 /// Quantile `p` of Student's t with `df` (> 0, may be fractional) degrees of freedom, by
 /// bisection on [`t_cdf`] to 1e-12.
 pub fn t_quantile(p: f64, df: f64) -> f64 {
-    assert!(p > 0.0 && p < 1.0 && df > 0.0, "t quantile of p = {p}, df = {df}");
+    assert!(
+        p > 0.0 && p < 1.0 && df > 0.0,
+        "t quantile of p = {p}, df = {df}"
+    );
     if p < 0.5 {
         return -t_quantile(1.0 - p, df);
     }
@@ -171,7 +186,12 @@ pub fn fmt_rate(mean: f64, half: f64) -> String {
         }
         let x = (x / 10f64.powi(digits)).round() * 10f64.powi(digits);
         let int = format!("{:.0}", x.abs());
-        let groups: Vec<_> = int.as_bytes().rchunks(3).rev().map(String::from_utf8_lossy).collect();
+        let groups: Vec<_> = int
+            .as_bytes()
+            .rchunks(3)
+            .rev()
+            .map(String::from_utf8_lossy)
+            .collect();
         format!("{}{}", if x < 0.0 { "-" } else { "" }, groups.join(","))
     };
     match (mean.is_finite(), half.is_finite()) {
@@ -208,7 +228,10 @@ impl Hist {
     }
 
     pub fn add(&mut self, other: &Hist) {
-        other.0.iter().for_each(|(b, c)| *self.0.entry(*b).or_default() += c);
+        other
+            .0
+            .iter()
+            .for_each(|(b, c)| *self.0.entry(*b).or_default() += c);
     }
 
     pub fn count(&self) -> u64 {
@@ -222,18 +245,33 @@ impl Hist {
             *seen += c;
             Some((*b, *seen))
         });
-        cumulative.find(|&(_, seen)| seen >= rank).map(|(b, _)| Self::value(b))
+        cumulative
+            .find(|&(_, seen)| seen >= rank)
+            .map(|(b, _)| Self::value(b))
     }
 
     /// As one string "bucket:count bucket:count ..." (one line in the pretty-printed file).
     pub fn to_json(&self) -> serde_json::Value {
-        self.0.iter().map(|(b, c)| format!("{b}:{c}")).collect::<Vec<_>>().join(" ").into()
+        self.0
+            .iter()
+            .map(|(b, c)| format!("{b}:{c}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+            .into()
     }
 
     /// Reads [`Hist::to_json`]; malformed pairs are ignored.
     pub fn from_json(v: &serde_json::Value) -> Hist {
-        let pairs = v.as_str().unwrap_or("").split_whitespace().filter_map(|p| p.split_once(':'));
-        Hist(pairs.filter_map(|(b, c)| Some((b.parse().ok()?, c.parse().ok()?))).collect())
+        let pairs = v
+            .as_str()
+            .unwrap_or("")
+            .split_whitespace()
+            .filter_map(|p| p.split_once(':'));
+        Hist(
+            pairs
+                .filter_map(|(b, c)| Some((b.parse().ok()?, c.parse().ok()?)))
+                .collect(),
+        )
     }
 }
 
@@ -248,8 +286,18 @@ mod tests {
     #[test]
     fn t_quantiles_intervals_and_ratios_match_known_values() {
         // Two-sided 95% critical values, qt(0.975, df) in R, fractional df (Welch) too.
-        let known = [(1.0, 12.7062047), (2.0, 4.3026527), (4.0, 2.7764451), (8.0, 2.3060041)];
-        let more = [(12.5, 2.1691859), (29.25, 2.0444706), (39.0, 2.0226909), (1e9, 1.959964)];
+        let known = [
+            (1.0, 12.7062047),
+            (2.0, 4.3026527),
+            (4.0, 2.7764451),
+            (8.0, 2.3060041),
+        ];
+        let more = [
+            (12.5, 2.1691859),
+            (29.25, 2.0444706),
+            (39.0, 2.0226909),
+            (1e9, 1.959964),
+        ];
         for (df, want) in known.into_iter().chain(more) {
             close(t_quantile(0.975, df), want, 1e-6);
         }
@@ -271,7 +319,12 @@ mod tests {
         close(r.hi, 2.423_745_793, 1e-6);
         // a: mean 100, sd 10, n 40; b: mean 80, sd 4, n 10: relative variances 2.5e-4 each,
         // df = 4 / (1/39 + 1/9) = 29.25, interval 1.25 · exp(∓ 2.04447061 · sqrt(5e-4)).
-        let summary = |n, mean, sd| Summary { n, mean, sd, half: 0.0 };
+        let summary = |n, mean, sd| Summary {
+            n,
+            mean,
+            sd,
+            half: 0.0,
+        };
         let (a, b) = (summary(40, 100.0, 10.0), summary(10, 80.0, 4.0));
         let r = ratio(&a, &b).unwrap();
         close(r.df, 29.25, 1e-9);
@@ -279,7 +332,10 @@ mod tests {
         // No interval without two samples or with a zero mean; none needed without spread.
         assert!(ratio(&Summary::of(&[1.0]).unwrap(), &b).is_none());
         assert!(ratio(&a, &Summary::of(&[0.0, 0.0]).unwrap()).is_none());
-        let r = ratio(&Summary::of(&[2.0; 5]).unwrap(), &Summary::of(&[4.0; 5]).unwrap());
+        let r = ratio(
+            &Summary::of(&[2.0; 5]).unwrap(),
+            &Summary::of(&[4.0; 5]).unwrap(),
+        );
         assert_eq!(r.map(|r| (r.ratio, r.lo, r.hi)), Some((0.5, 0.5, 0.5)));
     }
 
@@ -290,13 +346,21 @@ mod tests {
         assert_eq!(fmt_rate(-123_456.0, f64::NAN), "-123,500");
         for ns in (0..5000).chain([65_535, 1 << 20, u32::MAX]) {
             let b = Hist::bucket(ns);
-            assert!(b >= Hist::bucket(ns.saturating_sub(1)) && b < 3328, "bucket({ns}) = {b}");
+            assert!(
+                b >= Hist::bucket(ns.saturating_sub(1)) && b < 3328,
+                "bucket({ns}) = {b}"
+            );
             close(Hist::value(b), f64::from(ns), f64::from(ns) / 128.0 + 0.5);
         }
         let mut h = Hist::default();
-        [10_000, 1_000_000, 1_000_000].into_iter().for_each(|ns| h.record(ns));
+        [10_000, 1_000_000, 1_000_000]
+            .into_iter()
+            .for_each(|ns| h.record(ns));
         // The bucket numbers of the raw files written so far.
         assert_eq!(h.to_json(), "924:1 1780:2");
-        assert_eq!((h.percentile(50.0), Hist::from_json(&h.to_json())), (Some(1_001_472.0), h));
+        assert_eq!(
+            (h.percentile(50.0), Hist::from_json(&h.to_json())),
+            (Some(1_001_472.0), h)
+        );
     }
 }

@@ -85,9 +85,15 @@ fn check_entry(m: &Msg<'_>, (k, v): ([u8; 8], [u8; 32]), flags: u16) -> Result<(
     let (key, value) = (key.and_then(|a| a.cstr()), value.map(|a| a.payload));
     let flags_ok = m.hdr.flags & (NLM_F_MULTI | NLM_F_DUMP_INTR) == flags;
     if m.hdr.ty != msg::KV_SET || !flags_ok || key != Some(&k[..]) || value != Some(&v[..]) {
-        let (key, value) = (key.map(String::from_utf8_lossy), value.map(String::from_utf8_lossy));
+        let (key, value) = (
+            key.map(String::from_utf8_lossy),
+            value.map(String::from_utf8_lossy),
+        );
         let what = format!("entry {:?} ({flags:#x})", String::from_utf8_lossy(&k));
-        return Err(unexpected(m, &format!("{what}, key {key:?} value {value:?}")));
+        return Err(unexpected(
+            m,
+            &format!("{what}, key {key:?} value {value:?}"),
+        ));
     }
     Ok(())
 }
@@ -106,7 +112,9 @@ fn drain(s: &mut Socket, expected: &mut u64, last: u64, portid: u32) -> Result<u
         for m in d {
             let [group, port, payload] = attrs(&m, [attr::GROUP, attr::PORTID, attr::PAYLOAD]);
             let (group, port) = (group.and_then(|a| a.u32()), port.and_then(|a| a.u32()));
-            let payload = payload.map(|a| a.payload).filter(|p| p.len() == SMALL_PAYLOAD);
+            let payload = payload
+                .map(|a| a.payload)
+                .filter(|p| p.len() == SMALL_PAYLOAD);
             let counter = payload.map(|p| u64::from_ne_bytes(p[..8].try_into().expect("8 bytes")));
             let ours =
                 m.hdr.ty == msg::PUBLISH && (group, port) == (Some(FANOUT_GROUP), Some(portid));
@@ -144,14 +152,30 @@ impl Bench {
         let sock = Socket::open(family)?;
         sock.set_timeout(Some(ANSWER_WAIT))?;
         // Room for the largest echo or a batch of fill requests.
-        let (tx, lat, hist, subs) =
-            (vec![0; 128 * 1024], Vec::with_capacity(1 << 20), Hist::default(), vec![]);
-        Ok(Bench { sock, tx, lat, hist, subs, published: 0, filled: 0, rng: 0x9e37_79b9_7f4a_7c15 })
+        let (tx, lat, hist, subs) = (
+            vec![0; 128 * 1024],
+            Vec::with_capacity(1 << 20),
+            Hist::default(),
+            vec![],
+        );
+        Ok(Bench {
+            sock,
+            tx,
+            lat,
+            hist,
+            subs,
+            published: 0,
+            filled: 0,
+            rng: 0x9e37_79b9_7f4a_7c15,
+        })
     }
 
     /// A random entry of the store (Knuth's MMIX LCG: cheap, deterministic).
     fn random_entry(&mut self) -> u64 {
-        self.rng = self.rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.rng = self
+            .rng
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.rng >> 32) % self.filled.max(1)
     }
 
@@ -182,7 +206,9 @@ impl Bench {
         // a whole sample (at least 100 ms).
         self.sample(row, dur.max(Duration::from_millis(100)))?;
         self.hist = Hist::default();
-        let out = (0..samples).map(|_| self.sample(row, dur)).collect::<Result<_>>()?;
+        let out = (0..samples)
+            .map(|_| self.sample(row, dur))
+            .collect::<Result<_>>()?;
         self.subs.clear();
         match self.sock.try_recv()? {
             Some(m) => Err(wrong(format!("an answer nobody asked for: {m:?}"))),
@@ -277,7 +303,11 @@ impl Bench {
         let flags = NLM_F_REQUEST | if create { NLM_F_CREATE | NLM_F_EXCL } else { 0 };
         while self.filled != n {
             let count = self.filled.abs_diff(n).min(FILL_BATCH);
-            let first = if create { self.filled } else { self.filled - count };
+            let first = if create {
+                self.filled
+            } else {
+                self.filled - count
+            };
             let (seq, portid) = (self.sock.next_seq(), self.sock.portid());
             let mut w = Writer::new(&mut self.tx);
             for i in first..first + count {
@@ -292,7 +322,8 @@ impl Bench {
             }
             let len = w.len();
             self.sock.send_raw(&self.tx[..len])?;
-            self.sock.collect_each(seq, |m| Err(unexpected(m, "the ACK")))?;
+            self.sock
+                .collect_each(seq, |m| Err(unexpected(m, "the ACK")))?;
             self.filled = if create { first + count } else { first };
         }
         Ok(())
@@ -313,7 +344,9 @@ impl Bench {
             let intr = self.sock.last_done_flags() & NLM_F_DUMP_INTR != 0;
             match (intr, i == n) {
                 (false, true) => Ok(n),
-                _ => Err(wrong(format!("dump of {i} entries, {n} stored, NLM_F_DUMP_INTR {intr}"))),
+                _ => Err(wrong(format!(
+                    "dump of {i} entries, {n} stored, NLM_F_DUMP_INTR {intr}"
+                ))),
             }
         })
     }
@@ -326,7 +359,9 @@ impl Bench {
             if !get {
                 return self.sock.set(&k, &v, SetMode::Replace).map(|()| 1);
             }
-            let seq = self.sock.send(msg::KV_GET, 0, |w| w.put_str(attr::KEY, &k))?;
+            let seq = self
+                .sock
+                .send(msg::KV_GET, 0, |w| w.put_str(attr::KEY, &k))?;
             match self.sock.recv_datagram()?.messages().next() {
                 Some(m) if m.hdr.seq == seq => check_entry(&m, (k, v), 0).map(|()| 1),
                 Some(m) => Err(unexpected(&m, "a GET answer")),
