@@ -16,6 +16,13 @@ fn row_of(id: &Value) -> Result<Row, String> {
     Row::parse_id(id.as_str().unwrap_or("")).ok_or_else(|| format!("unknown row {id}"))
 }
 
+/// What the raw result and the summary say of a row besides its numbers.
+fn describe(r: Row) -> Value {
+    let spec = r.kind.spec();
+    json!({"id": r.id(), "kind": spec.name, "size": r.size, "title": r.title(),
+        "unit": spec.rate_unit})
+}
+
 /// Joins slot parts into the raw result: `meta`, the labels (`labels` first, the floor
 /// last), every row's samples per label, tagged with their round (and, for the floor, the
 /// module that was loaded), and the latency histograms pooled per row and label.
@@ -29,11 +36,7 @@ pub fn merge(parts: &[Value], meta: Value, labels: &[String]) -> Result<Value, S
         }
         for r in items(&p["rows"]) {
             let (row, label) = (row_of(&r["id"])?, r["label"].as_str().unwrap_or(module));
-            let (spec, title) = (row.kind.spec(), row.title());
-            let v = rows.entry(row).or_insert_with(|| {
-                json!({"id": row.id(), "kind": spec.name, "size": row.size, "title": title,
-                    "unit": spec.rate_unit})
-            });
+            let v = rows.entry(row).or_insert_with(|| describe(row));
             if let Some(h) = r.get("hist") {
                 let mut pooled = Hist::from_json(&v["latency_hist"][label]);
                 pooled.add(&Hist::from_json(h));
@@ -181,13 +184,8 @@ impl Data {
         if v["schema"] != 1 {
             return Err("not an nlfam-bench result (schema 1)".into());
         }
-        let mut meta = v.clone();
-        let raw_rows = meta
-            .as_object_mut()
-            .and_then(|m| m.remove("rows"))
-            .unwrap_or_default();
         let (mut rows, mut stats) = (Vec::new(), BTreeMap::new());
-        for r in items(&raw_rows) {
+        for r in items(&v["rows"]) {
             let row = row_of(&r["id"])?;
             rows.push(row);
             for (label, list) in r["samples"].as_object().into_iter().flatten() {
@@ -200,6 +198,10 @@ impl Data {
         rows.sort();
         let labels = items(&v["labels"]).filter_map(Value::as_str);
         let modules = labels.filter(|l| *l != FLOOR).map(String::from).collect();
+        let mut meta = v.clone();
+        if let Some(m) = meta.as_object_mut() {
+            m.remove("rows");
+        }
         Ok(Data {
             meta,
             modules,
@@ -211,12 +213,9 @@ impl Data {
     /// The statistics of `label` on `row`; the floor's on an echo row are the floor row's.
     fn stat(&self, row: Row, label: &str) -> Option<&Stat> {
         let floor = row.kind == Kind::Echo && label == FLOOR;
-        let row = if floor {
-            Row::new(Kind::Floor, row.size)
-        } else {
-            row
-        };
-        self.stats.get(&(row, label.to_string()))
+        let kind = if floor { Kind::Floor } else { row.kind };
+        let key = (Row::new(kind, row.size), label.to_string());
+        self.stats.get(&key)
     }
 
     /// The ratio of two mean rates (row and label each); the cost ratio is its inverse.
@@ -238,27 +237,21 @@ impl Data {
 
     /// The pair compared in the ratio columns ("rust" / "c"), if two modules ran.
     fn pair(&self) -> Option<(&str, &str)> {
-        Some((
-            self.modules.first()?.as_str(),
-            self.modules.get(1)?.as_str(),
-        ))
+        match &self.modules[..] {
+            [a, b, ..] => Some((a, b)),
+            _ => None,
+        }
     }
 
     /// The columns of the latency and scaling tables: the modules, then the floor.
     fn columns(&self) -> Vec<&str> {
-        self.modules
-            .iter()
-            .map(String::as_str)
-            .chain([FLOOR])
-            .collect()
+        let modules = self.modules.iter().map(String::as_str);
+        modules.chain([FLOOR]).collect()
     }
 
     fn sizes(&self, kind: Kind) -> Vec<u64> {
-        self.rows
-            .iter()
-            .filter(|r| r.kind == kind)
-            .map(|r| r.size)
-            .collect()
+        let rows = self.rows.iter().filter(|r| r.kind == kind);
+        rows.map(|r| r.size).collect()
     }
 
     /// The report in markdown: header, throughput with ratios, latency, scaling, targets.
@@ -307,12 +300,8 @@ impl Data {
     fn throughput(&self, o: &mut String) {
         let pair = self.pair();
         let mut head = vec!["row".to_string(), "unit".into()];
-        head.extend(
-            self.modules
-                .iter()
-                .cloned()
-                .chain(pair.map(|(a, b)| format!("{a}/{b}"))),
-        );
+        head.extend(self.modules.iter().cloned());
+        head.extend(pair.map(|(a, b)| format!("{a}/{b}")));
         head.push("floor (same size)".into());
         let rate = |s: &Stat| fmt_rate(s.rate.mean, s.rate.half);
         let mut rows = Vec::new();
@@ -336,11 +325,8 @@ impl Data {
     fn latency(&self, o: &mut String) {
         let (sizes, columns) = (self.sizes(Kind::Echo), self.columns());
         let mut head = vec!["payload".to_string()];
-        head.extend(
-            columns
-                .iter()
-                .flat_map(|l| [format!("{l} p50"), format!("{l} p99")]),
-        );
+        let percentiles = |l: &&str| [format!("{l} p50"), format!("{l} p99")];
+        head.extend(columns.iter().flat_map(percentiles));
         head.extend(self.modules.iter().map(|l| format!("{l}/floor p50")));
         let us = |ns: Option<f64>| cell(ns, |ns| fmt_rate(ns / 1000.0, f64::NAN));
         let mut rows = Vec::new();
@@ -437,10 +423,8 @@ impl Data {
             let name = format!("dump entries/s flat from {from} to {to} (rate ratio ≥ 0.80)");
             target(name, 0.8, true, &|l| self.ratio((hi, l), (lo, l)));
         }
-        let head: Vec<String> = [String::from("target")]
-            .into_iter()
-            .chain(self.modules.clone())
-            .collect();
+        let mut head = vec!["target".to_string()];
+        head.extend(self.modules.iter().cloned());
         section(o, "Targets (informational)", head.len(), &head, &rows);
         *o += "\n\"yes\": the estimate meets the target; \"within CI\": only the 95% interval \
                reaches it; targets never fail the run.\n";
@@ -455,18 +439,14 @@ impl Data {
             json!({"n": s.rate.n, "rate": rate, "cost_ns": cost, "drops": drops})
         };
         let row = |&r: &Row| {
-            let stats = self
-                .stats
-                .range((r, String::new())..)
-                .take_while(|(k, _)| k.0 == r);
+            let stats = self.stats.range((r, String::new())..);
+            let stats = stats.take_while(|(k, _)| k.0 == r);
             let labels: Map<String, Value> =
                 stats.map(|((_, l), s)| (l.clone(), stat(s))).collect();
-            let ratio = self.pair().and_then(|(a, b)| self.ratio((r, a), (r, b)));
-            let ratio =
-                ratio.map(|x| json!({"ratio": x.ratio, "lo": x.lo, "hi": x.hi, "df": x.df}));
-            let spec = r.kind.spec();
-            json!({"id": r.id(), "kind": spec.name, "size": r.size, "title": r.title(),
-                "unit": spec.rate_unit, "labels": labels, "ratio": ratio})
+            let mut v = describe(r);
+            v["labels"] = labels.into();
+            v["ratio"] = json!(self.pair().and_then(|(a, b)| self.ratio((r, a), (r, b))));
+            v
         };
         let rows: Vec<Value> = self.rows.iter().map(row).collect();
         json!({"meta": self.meta, "modules": self.modules, "rows": rows})
@@ -482,15 +462,11 @@ mod tests {
     fn the_committed_report_is_this_report_of_the_committed_result() {
         let raw = serde_json::from_str(include_str!("../../../bench/results/latest.json")).unwrap();
         let data = Data::parse(&raw).unwrap();
-        assert_eq!(
-            data.markdown(),
-            include_str!("../../../bench/results/latest.md")
-        );
+        let md = include_str!("../../../bench/results/latest.md");
+        assert_eq!(data.markdown(), md);
         let echo = &data.summary()["rows"][0];
-        assert_eq!(
-            (&echo["id"], &echo["labels"]["rust"]["n"]),
-            (&json!("echo/0B"), &json!(40))
-        );
+        assert_eq!(echo["id"], "echo/0B");
+        assert_eq!(echo["labels"]["rust"]["n"], 40);
     }
 
     #[test]
@@ -504,27 +480,20 @@ mod tests {
                 "rows": [row]})
         };
         let parts = [
-            ("c", 1, "floor"),
-            ("rust", 1, "rust"),
-            ("c", 2, "c"),
-            ("c", 2, "floor"),
+            part("c", 1, "floor"),
+            part("rust", 1, "rust"),
+            part("c", 2, "c"),
+            part("c", 2, "floor"),
         ];
-        let parts = parts.map(|(module, round, label)| part(module, round, label));
         let raw = merge(&parts, json!({"commit": "abc"}), &["rust".into()]).unwrap();
         assert_eq!(raw["labels"], json!(["rust", "c", "floor"]));
-        assert_eq!(
-            (&raw["kernel"], &raw["commit"]),
-            (&json!("6"), &json!("abc"))
-        );
+        assert_eq!(raw["kernel"], "6");
+        assert_eq!(raw["commit"], "abc");
         let floor = &raw["rows"][0]["samples"]["floor"][1];
-        assert_eq!(
-            (&floor["round"], &floor["loaded"]),
-            (&json!(2), &json!("c"))
-        );
-        assert_eq!(
-            Hist::from_json(&raw["rows"][0]["latency_hist"]["floor"]).count(),
-            2
-        );
+        assert_eq!(floor["round"], 2);
+        assert_eq!(floor["loaded"], "c");
+        let hist = Hist::from_json(&raw["rows"][0]["latency_hist"]["floor"]);
+        assert_eq!(hist.count(), 2);
         let r = Ratio {
             ratio: 1.034,
             lo: 0.991,

@@ -51,14 +51,18 @@ impl Summary {
     pub fn reciprocal(&self, k: f64) -> Summary {
         let mean = k / self.mean;
         let scale = |x: f64| mean * x / self.mean;
-        let (n, sd, half) = (self.n, scale(self.sd), scale(self.half));
-        Summary { n, mean, sd, half }
+        Summary {
+            mean,
+            sd: scale(self.sd),
+            half: scale(self.half),
+            ..*self
+        }
     }
 }
 
 /// A ratio of two means with its 95% interval (`lo`, `hi`; NaN: none) and the degrees of
 /// freedom of the log ratio's standard error.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Ratio {
     pub ratio: f64,
     pub lo: f64,
@@ -293,8 +297,12 @@ mod tests {
         close(r.hi, 2.423_745_793, 1e-6);
         // a: mean 100, sd 10, n 40; b: mean 80, sd 4, n 10: relative variances 2.5e-4 each,
         // df = 4 / (1/39 + 1/9) = 29.25, interval 1.25 · exp(∓ 2.04447061 · sqrt(5e-4)).
-        let half = 0.0;
-        let summary = |n, mean, sd| Summary { n, mean, sd, half };
+        let summary = |n, mean, sd| Summary {
+            n,
+            mean,
+            sd,
+            half: 0.0,
+        };
         let (a, b) = (summary(40, 100.0, 10.0), summary(10, 80.0, 4.0));
         let r = ratio(&a, &b).unwrap();
         close(r.df, 29.25, 1e-9);
