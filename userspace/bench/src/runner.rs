@@ -62,25 +62,23 @@ pub fn hypervisor_signature() -> String {
     "unknown".into()
 }
 
+/// The contents of the file at `path`, trimmed; "" when it cannot be read.
+fn read(path: &str) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.trim().to_string()
+}
+
 /// Runs a slot and returns its part: `{"label", "round", "guest", "rows": [{"id", "label",
 /// "samples", "hist"}]}`. Progress lines go to stderr.
 pub fn run_slot(slot: &Slot) -> Result<Value, Error> {
-    let read = |p: &str| {
-        std::fs::read_to_string(p)
-            .unwrap_or_default()
-            .trim()
-            .to_string()
-    };
     let prefix = match slot.cleanup {
         true => format!("bench: {}", slot.label),
         false => format!("round {}/{}: {}", slot.round, slot.rounds, slot.label),
     };
     let plan = slot.plan.plan().map_err(crate::usage)?;
     let max = ["nlfam", "nlfam_c"].map(|m| format!("/sys/module/{m}/parameters/max_entries"));
-    let max = max
-        .iter()
-        .find_map(|p| read(p).parse().ok())
-        .unwrap_or(u64::MAX);
+    let max = max.iter().find_map(|p| read(p).parse().ok());
+    let max = max.unwrap_or(u64::MAX);
     let fits = |r: &Row| !r.kind.uses_store() || r.size <= max;
     let (mut rows, big): (Vec<Row>, Vec<Row>) = plan.rows().into_iter().partition(fits);
     if !big.is_empty() {
@@ -93,33 +91,25 @@ pub fn run_slot(slot: &Slot) -> Result<Value, Error> {
         eprintln!("{prefix}: skipping rows: {msg}");
     }
     let mut bench = Bench::open(slot.family)?;
-    let store = rows.iter().any(|r| r.kind.uses_store());
-    let have = if store {
-        bench.sock.stats()?.entries
-    } else {
-        0
-    };
-    if have != 0 {
-        return Err(crate::usage(format!(
-            "the store holds {have} entries; the dump, SET and GET rows need an empty store \
-             (reload the module, or leave them out with --rows)"
-        )));
-    }
-    let samples = |row: &Row| {
-        if row.kind == Kind::Floor {
-            slot.floor_samples
-        } else {
-            slot.samples
+    if rows.iter().any(|r| r.kind.uses_store()) {
+        let have = bench.sock.stats()?.entries;
+        if have != 0 {
+            return Err(crate::usage(format!(
+                "the store holds {have} entries; the dump, SET and GET rows need an empty \
+                 store (reload the module, or leave them out with --rows)"
+            )));
         }
+    }
+    let samples = |row: &Row| match row.kind {
+        Kind::Floor => slot.floor_samples,
+        _ => slot.samples,
     };
     rows.retain(|r| samples(r) > 0);
     let mut out = Vec::new();
     let result: Result<(), Error> = rows.iter().try_for_each(|&row| {
         if row.kind.uses_store() && bench.filled < row.size {
-            eprintln!(
-                "{prefix}: filling the store to {} entries (not measured)",
-                row.size
-            );
+            let size = row.size;
+            eprintln!("{prefix}: filling the store to {size} entries (not measured)");
             bench.fill_to(row.size)?;
         }
         let (t, id, n) = (Instant::now(), row.id(), samples(&row));
@@ -127,10 +117,8 @@ pub fn run_slot(slot: &Slot) -> Result<Value, Error> {
         let ran = ran.map_err(|e| Error::Protocol(format!("{id} ({}): {e}", slot.label)))?;
         let s = Stat::of(&ran, None).expect("at least one sample");
         let drops = s.drops.map_or(String::new(), |d| format!(", {d} drops"));
-        let (secs, rate) = (
-            t.elapsed().as_secs_f64(),
-            fmt_rate(s.rate.mean, s.rate.half),
-        );
+        let secs = t.elapsed().as_secs_f64();
+        let rate = fmt_rate(s.rate.mean, s.rate.half);
         let unit = row.kind.spec().rate_unit;
         eprintln!("{prefix}: {id:<11} {n:>2} samples in {secs:5.1} s: {rate} {unit}{drops}");
         let mut r = json!({"id": id, "label": slot.label, "samples": ran});
@@ -162,8 +150,7 @@ pub fn run_slot(slot: &Slot) -> Result<Value, Error> {
         "hypervisor": hypervisor_signature(),
     });
     let (label, round, rounds) = (&slot.label, slot.round, slot.rounds);
-    Ok(
-        json!({"schema": 1, "part": true, "label": label, "round": round, "rounds": rounds,
-        "guest": guest, "rows": out}),
-    )
+    let part = json!({"schema": 1, "part": true, "label": label, "round": round,
+        "rounds": rounds, "guest": guest, "rows": out});
+    Ok(part)
 }
