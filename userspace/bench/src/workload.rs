@@ -85,15 +85,10 @@ fn check_entry(m: &Msg<'_>, (k, v): ([u8; 8], [u8; 32]), flags: u16) -> Result<(
     let (key, value) = (key.and_then(|a| a.cstr()), value.map(|a| a.payload));
     let flags_ok = m.hdr.flags & (NLM_F_MULTI | NLM_F_DUMP_INTR) == flags;
     if m.hdr.ty != msg::KV_SET || !flags_ok || key != Some(&k[..]) || value != Some(&v[..]) {
-        let (key, value) = (
-            key.map(String::from_utf8_lossy),
-            value.map(String::from_utf8_lossy),
-        );
+        let text = |b: Option<&[u8]>| format!("{:?}", b.map(String::from_utf8_lossy));
+        let got = format!("key {} value {}", text(key), text(value));
         let what = format!("entry {:?} ({flags:#x})", String::from_utf8_lossy(&k));
-        return Err(unexpected(
-            m,
-            &format!("{what}, key {key:?} value {value:?}"),
-        ));
+        return Err(unexpected(m, &format!("{what}, {got}")));
     }
     Ok(())
 }
@@ -112,18 +107,14 @@ fn drain(s: &mut Socket, expected: &mut u64, last: u64, portid: u32) -> Result<u
         for m in d {
             let [group, port, payload] = attrs(&m, [attr::GROUP, attr::PORTID, attr::PAYLOAD]);
             let (group, port) = (group.and_then(|a| a.u32()), port.and_then(|a| a.u32()));
-            let payload = payload
-                .map(|a| a.payload)
-                .filter(|p| p.len() == SMALL_PAYLOAD);
-            let counter = payload.map(|p| u64::from_ne_bytes(p[..8].try_into().expect("8 bytes")));
+            let payload = payload.filter(|a| a.payload.len() == SMALL_PAYLOAD);
+            let counter = payload.map(|a| u64::from_ne_bytes(a.payload[..8].try_into().unwrap()));
             let ours =
                 m.hdr.ty == msg::PUBLISH && (group, port) == (Some(FANOUT_GROUP), Some(portid));
             let Some(c) = counter.filter(|c| ours && (*expected..=last).contains(c)) else {
+                let want = format!("event {expected}..={last} of {portid}");
                 let got = format!("group {group:?} port {port:?} counter {counter:?}");
-                return Err(unexpected(
-                    &m,
-                    &format!("event {expected}..={last} of {portid}, {got}"),
-                ));
+                return Err(unexpected(&m, &format!("{want}, {got}")));
             };
             (*expected, received) = (c + 1, received + 1);
         }
@@ -151,19 +142,13 @@ impl Bench {
     pub fn open(family: u32) -> Result<Bench> {
         let sock = Socket::open(family)?;
         sock.set_timeout(Some(ANSWER_WAIT))?;
-        // Room for the largest echo or a batch of fill requests.
-        let (tx, lat, hist, subs) = (
-            vec![0; 128 * 1024],
-            Vec::with_capacity(1 << 20),
-            Hist::default(),
-            vec![],
-        );
         Ok(Bench {
             sock,
-            tx,
-            lat,
-            hist,
-            subs,
+            // Room for the largest echo or a batch of fill requests.
+            tx: vec![0; 128 * 1024],
+            lat: Vec::with_capacity(1 << 20),
+            hist: Hist::default(),
+            subs: vec![],
             published: 0,
             filled: 0,
             rng: 0x9e37_79b9_7f4a_7c15,
@@ -172,10 +157,8 @@ impl Bench {
 
     /// A random entry of the store (Knuth's MMIX LCG: cheap, deterministic).
     fn random_entry(&mut self) -> u64 {
-        self.rng = self
-            .rng
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        let mul = self.rng.wrapping_mul(6364136223846793005);
+        self.rng = mul.wrapping_add(1442695040888963407);
         (self.rng >> 32) % self.filled.max(1)
     }
 
@@ -322,8 +305,8 @@ impl Bench {
             }
             let len = w.len();
             self.sock.send_raw(&self.tx[..len])?;
-            self.sock
-                .collect_each(seq, |m| Err(unexpected(m, "the ACK")))?;
+            let ack = |m: &Msg<'_>| Err(unexpected(m, "the ACK"));
+            self.sock.collect_each(seq, ack)?;
             self.filled = if create { first + count } else { first };
         }
         Ok(())
@@ -359,9 +342,8 @@ impl Bench {
             if !get {
                 return self.sock.set(&k, &v, SetMode::Replace).map(|()| 1);
             }
-            let seq = self
-                .sock
-                .send(msg::KV_GET, 0, |w| w.put_str(attr::KEY, &k))?;
+            let key = |w: &mut Writer| w.put_str(attr::KEY, &k);
+            let seq = self.sock.send(msg::KV_GET, 0, key)?;
             match self.sock.recv_datagram()?.messages().next() {
                 Some(m) if m.hdr.seq == seq => check_entry(&m, (k, v), 0).map(|()| 1),
                 Some(m) => Err(unexpected(&m, "a GET answer")),
