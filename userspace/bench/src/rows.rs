@@ -100,19 +100,13 @@ impl Row {
 
     /// A stable identifier: "echo/64B", "batch/64B", "fanout/8", "dump/1M".
     pub fn id(&self) -> String {
-        format!(
-            "{}/{}",
-            self.kind.spec().name,
-            self.size_label().replace(' ', "")
-        )
+        let size = self.size_label().replace(' ', "");
+        format!("{}/{size}", self.kind.spec().name)
     }
 
     /// Parses [`Row::id`]: a row of the full or the quick plan.
     pub fn parse_id(id: &str) -> Option<Row> {
-        let mut all = SPECS
-            .iter()
-            .flat_map(|s| s.full.iter().chain(s.quick).map(|&n| Row::new(s.kind, n)));
-        all.find(|r| r.id() == id)
+        all_rows().find(|r| r.id() == id)
     }
 
     /// A human title: "echo 64 B", "batched echo 64 x 64 B", "fan-out 8 subscribers".
@@ -121,17 +115,18 @@ impl Row {
         title.replace("{s}", if self.size == 1 { "" } else { "s" })
     }
 
-    /// Whether `filter` (kinds like "echo", "kv" for SET and GET, or ids like "dump/1M";
-    /// empty = all) selects it.
-    pub fn selected(&self, filter: &[String]) -> bool {
+    /// Whether the filter entry `f` selects it: its kind ("echo"; "kv" for SET and GET) or
+    /// its id ("dump/1M").
+    fn matches(&self, f: &str) -> bool {
         let kv = matches!(self.kind, Kind::Set | Kind::Get);
-        let hit = |f: &String| {
-            Kind::parse(f) == Some(self.kind)
-                || (kv && f == "kv")
-                || Row::parse_id(f) == Some(*self)
-        };
-        filter.is_empty() || filter.iter().any(hit)
+        Kind::parse(f) == Some(self.kind) || (kv && f == "kv") || self.id() == f
     }
+}
+
+/// Every row of the full and the quick plan.
+fn all_rows() -> impl Iterator<Item = Row> {
+    let rows = |s: &'static Spec| s.full.iter().chain(s.quick).map(|&n| Row::new(s.kind, n));
+    SPECS.iter().flat_map(rows)
 }
 
 /// The plan: which rows run (the full or the quick sizes, and a filter), how long a
@@ -153,29 +148,23 @@ pub struct PlanArgs {
 impl PlanArgs {
     /// The plan, checked: an unknown row name, or a filter that selects nothing, is an error.
     pub fn plan(&self) -> Result<&PlanArgs, String> {
-        let known =
-            |r: &&String| Kind::parse(r).is_some() || *r == "kv" || Row::parse_id(r).is_some();
-        let (rows, kinds) = (
-            self.rows.join(","),
-            "echo, floor, batch, fanout, dump, set, get, kv",
-        );
-        match self.rows.iter().find(|r| !known(r)) {
-            Some(r) => Err(format!(
-                "unknown row {r:?}: use {kinds} or an id like dump/1M"
-            )),
-            None if self.rows().is_empty() => {
-                Err(format!("--rows {rows} selects no row of the plan"))
-            }
-            None => Ok(self),
+        if let Some(f) = self.rows.iter().find(|f| !all_rows().any(|r| r.matches(f))) {
+            let kinds: Vec<_> = SPECS.iter().map(|s| s.name).chain(["kv"]).collect();
+            let kinds = kinds.join(", ");
+            return Err(format!(
+                "unknown row {f:?}: use {kinds} or an id like dump/1M"
+            ));
         }
+        if self.rows().is_empty() {
+            let rows = self.rows.join(",");
+            return Err(format!("--rows {rows} selects no row of the plan"));
+        }
+        Ok(self)
     }
 
     pub fn sample(&self) -> Duration {
-        Duration::from_millis(
-            self.sample_ms
-                .unwrap_or(if self.quick { 50 } else { 200 })
-                .max(1),
-        )
+        let default = if self.quick { 50 } else { 200 };
+        Duration::from_millis(self.sample_ms.unwrap_or(default).max(1))
     }
 
     /// The rows of the plan that the filter selects, in the order of a module load.
@@ -184,7 +173,8 @@ impl PlanArgs {
         let rows = SPECS
             .iter()
             .flat_map(|s| sizes(s).iter().map(|&n| Row::new(s.kind, n)));
-        let mut rows: Vec<Row> = rows.filter(|r| r.selected(&self.rows)).collect();
+        let selected = |r: &Row| self.rows.is_empty() || self.rows.iter().any(|f| r.matches(f));
+        let mut rows: Vec<Row> = rows.filter(selected).collect();
         rows.sort_by_key(|r| (r.kind.spec().stage, r.size, r.kind));
         rows
     }
