@@ -22,42 +22,31 @@ pub fn bench_loaded(family: u32, samples: usize, plan: &PlanArgs) -> Result<Valu
     let label = ["nlfam", "nlfam_c"]
         .into_iter()
         .find(loaded)
-        .unwrap_or("module")
-        .to_string();
-    let (sample_ms, plan) = (
-        plan.plan().map_err(usage)?.sample().as_millis(),
-        plan.clone(),
-    );
-    let (round, rounds, floor_samples, cleanup) = (1, 1, samples, true);
+        .unwrap_or("module");
+    let sample_ms = plan.plan().map_err(usage)?.sample().as_millis() as u64;
     let slot = Slot {
-        label,
+        label: label.to_string(),
         family,
-        round,
-        rounds,
+        round: 1,
+        rounds: 1,
         samples,
-        floor_samples,
-        cleanup,
-        plan,
+        floor_samples: samples,
+        cleanup: true,
+        plan: plan.clone(),
     };
     let part = run_slot(&slot)?;
     // SAFETY: a zeroed `tm` is valid (its zone pointer null); time(NULL) only returns the
     // time, gmtime_r only writes the struct it is given.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
     unsafe { libc::gmtime_r(&libc::time(std::ptr::null_mut()), &mut tm) };
-    let (y, mo, d, h, mi, s) = (
-        tm.tm_year + 1900,
-        tm.tm_mon + 1,
-        tm.tm_mday,
-        tm.tm_hour,
-        tm.tm_min,
-        tm.tm_sec,
-    );
+    let (y, mo, d) = (tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    let (h, mi, s) = (tm.tm_hour, tm.tm_min, tm.tm_sec);
     let meta = serde_json::json!({
         "accelerator": report::accelerator_of(&runner::hypervisor_signature()),
         "commit": "-",
         "date": format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z"),
-        "config": {"samples": samples, "rounds": 1, "sample_ms": sample_ms as u64,
-            "quick": slot.plan.quick, "params": "(as loaded)", "family": family},
+        "config": {"samples": samples, "rounds": 1, "sample_ms": sample_ms,
+            "quick": plan.quick, "params": "(as loaded)", "family": family},
     });
     report::merge(&[part], meta, &[slot.label]).map_err(usage)
 }
@@ -82,14 +71,10 @@ fn nlfam_bench_of_the_floor_on_the_hosts_kernel() {
         let samples = row["samples"][rows::FLOOR].as_array().unwrap();
         let ops: u64 = samples.iter().map(|s| s["ops"].as_u64().unwrap()).sum();
         let hist = stats::Hist::from_json(&row["latency_hist"][rows::FLOOR]);
-        assert!(
-            samples.len() == 2 && ops > 0 && hist.count() == ops,
-            "{row}"
-        );
+        assert_eq!(samples.len(), 2, "{row}");
+        assert!(ops > 0 && hist.count() == ops, "{row}");
     }
     let md = report::Data::parse(&raw).unwrap().markdown();
-    assert!(
-        md.contains("\n- 2 samples per row, 5 ms per sample, QUICK sizes\n"),
-        "{md}"
-    );
+    let config = "\n- 2 samples per row, 5 ms per sample, QUICK sizes\n";
+    assert!(md.contains(config), "{md}");
 }

@@ -273,25 +273,17 @@ impl Data {
             .as_object()
             .map(|ms| ms.iter().map(path).collect::<Vec<_>>());
         let once = " (every round loads each module once; the first one swaps every round)";
-        let rounds = c["rounds"]
-            .as_u64()
-            .filter(|&n| n > 1)
-            .map(|n| format!(" in {n} rounds{once}"));
+        let rounds = c["rounds"].as_u64().filter(|&n| n > 1);
+        let rounds = rounds.map(|n| format!(" in {n} rounds{once}"));
+        let quick = c["quick"] == true;
         m["modules"] = modules.map(|list| list.join(", ")).into();
         m["rounds"] = rounds.unwrap_or_default().into();
-        m["quick"] = if c["quick"] == true {
-            ", QUICK sizes"
-        } else {
-            ""
-        }
-        .into();
+        m["quick"] = if quick { ", QUICK sizes" } else { "" }.into();
         m["params"] = c["params"].as_str().unwrap_or("").into();
         m["cpuid"] = accelerator_of(m["guest"]["hypervisor"].as_str().unwrap_or("")).into();
         m["names"] = self.modules.join(" vs ").into();
-        let commit = m["commit"]
-            .as_str()
-            .filter(|c| *c != "-")
-            .map(|c| format!("commit {c}, "));
+        let commit = m["commit"].as_str().filter(|c| *c != "-");
+        let commit = commit.map(|c| format!("commit {c}, "));
         m["commit"] = commit.unwrap_or_default().into();
         let lines: Vec<_> = HEADER.lines().filter_map(|l| fill(l, &m)).collect();
         lines.join("\n") + "\n\n"
@@ -388,9 +380,8 @@ impl Data {
                 .collect();
             let faster = ratios.iter().filter(|(_, x)| x.lo > 1.0).count();
             let slower = ratios.iter().filter(|(_, x)| x.hi < 1.0);
-            let slower: Vec<_> = slower
-                .map(|(r, x)| format!("{} {:.2}", r.id(), x.ratio))
-                .collect();
+            let slower = slower.map(|(r, x)| format!("{} {:.2}", r.id(), x.ratio));
+            let slower: Vec<_> = slower.collect();
             let (n, total, slower) = (slower.len(), ratios.len(), slower.join(", "));
             let all = format!("on all {total} rows the interval reaches 1.00");
             let verdict = match n {
