@@ -18,11 +18,7 @@ use serde_json::Value;
 /// `nlfam bench`: the plan's rows against the loaded module, `samples` each (the floor
 /// too), entries added to the store deleted afterwards; returns the raw result.
 pub fn bench_loaded(family: u32, samples: usize, plan: &PlanArgs) -> Result<Value, Error> {
-    let loaded = |m: &&str| std::path::Path::new(&format!("/sys/module/{m}")).exists();
-    let label = ["nlfam", "nlfam_c"]
-        .into_iter()
-        .find(loaded)
-        .unwrap_or("module");
+    let label = runner::loaded_module().unwrap_or("module");
     let sample_ms = plan.plan().map_err(usage)?.sample().as_millis() as u64;
     let slot = Slot {
         label: label.to_string(),

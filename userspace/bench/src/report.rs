@@ -143,9 +143,8 @@ fn verdict(r: &Ratio, limit: f64, at_least: bool) -> &'static str {
 /// left-aligned and the others (numbers) right-aligned.
 fn section(o: &mut String, title: &str, left: usize, head: &[String], rows: &[Vec<String>]) {
     let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
-    let rule: String = (0..head.len())
-        .map(|i| if i < left { "---|" } else { "---:|" })
-        .collect();
+    let align = |i| if i < left { "---|" } else { "---:|" };
+    let rule: String = (0..head.len()).map(align).collect();
     *o += &format!("## {title}\n\n{}|{rule}\n", line(head));
     rows.iter().for_each(|r| *o += &line(r));
 }
@@ -269,14 +268,13 @@ impl Data {
         let (mut m, c) = (self.meta.clone(), &self.meta["config"]);
         let path =
             |(k, v): (&String, &Value)| format!("{k} = `{}`", v["path"].as_str().unwrap_or("?"));
-        let modules = m["modules"]
-            .as_object()
-            .map(|ms| ms.iter().map(path).collect::<Vec<_>>());
+        let modules = m["modules"].as_object().map(|ms| ms.iter().map(path));
+        let modules = modules.map(|list| list.collect::<Vec<_>>().join(", "));
         let once = " (every round loads each module once; the first one swaps every round)";
         let rounds = c["rounds"].as_u64().filter(|&n| n > 1);
         let rounds = rounds.map(|n| format!(" in {n} rounds{once}"));
         let quick = c["quick"] == true;
-        m["modules"] = modules.map(|list| list.join(", ")).into();
+        m["modules"] = modules.into();
         m["rounds"] = rounds.unwrap_or_default().into();
         m["quick"] = if quick { ", QUICK sizes" } else { "" }.into();
         m["params"] = c["params"].as_str().unwrap_or("").into();
@@ -375,9 +373,8 @@ impl Data {
         let mut rows = Vec::new();
         if let Some((a, b)) = self.pair() {
             let modules = self.rows.iter().filter(|r| r.kind != Kind::Floor);
-            let ratios: Vec<_> = modules
-                .filter_map(|&r| Some((r, self.ratio((r, a), (r, b))?)))
-                .collect();
+            let ratio = |&r: &Row| Some((r, self.ratio((r, a), (r, b))?));
+            let ratios: Vec<_> = modules.filter_map(ratio).collect();
             let faster = ratios.iter().filter(|(_, x)| x.lo > 1.0).count();
             let slower = ratios.iter().filter(|(_, x)| x.hi < 1.0);
             let slower = slower.map(|(r, x)| format!("{} {:.2}", r.id(), x.ratio));

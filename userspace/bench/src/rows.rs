@@ -170,9 +170,8 @@ impl PlanArgs {
     /// The rows of the plan that the filter selects, in the order of a module load.
     pub fn rows(&self) -> Vec<Row> {
         let sizes = |s: &'static Spec| if self.quick { s.quick } else { s.full };
-        let rows = SPECS
-            .iter()
-            .flat_map(|s| sizes(s).iter().map(|&n| Row::new(s.kind, n)));
+        let of_spec = |s: &'static Spec| sizes(s).iter().map(|&n| Row::new(s.kind, n));
+        let rows = SPECS.iter().flat_map(of_spec);
         let selected = |r: &Row| self.rows.is_empty() || self.rows.iter().any(|f| r.matches(f));
         let mut rows: Vec<Row> = rows.filter(selected).collect();
         rows.sort_by_key(|r| (r.kind.spec().stage, r.size, r.kind));
@@ -186,13 +185,12 @@ mod tests {
 
     fn plan(quick: bool, rows: &[&str]) -> Result<String, String> {
         let rows = rows.iter().map(|r| r.to_string()).collect();
-        let rows = PlanArgs {
+        let args = PlanArgs {
             quick,
             sample_ms: None,
             rows,
-        }
-        .plan()?
-        .rows();
+        };
+        let rows = args.plan()?.rows();
         Ok(rows.iter().map(Row::id).collect::<Vec<_>>().join(" "))
     }
 

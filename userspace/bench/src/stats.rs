@@ -232,9 +232,8 @@ impl Hist {
             *seen += c;
             Some((*b, *seen))
         });
-        cumulative
-            .find(|&(_, seen)| seen >= rank)
-            .map(|(b, _)| Self::value(b))
+        let (b, _) = cumulative.find(|&(_, seen)| seen >= rank)?;
+        Some(Self::value(b))
     }
 
     /// As one string "bucket:count bucket:count ..." (one line in the pretty-printed file).
