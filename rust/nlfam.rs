@@ -85,7 +85,7 @@ impl kernel::Module for Nlfam {
         // Validate the parameters once, with log lines, before any namespace is set up.
         params::families()?;
         params::limits()?;
-        match PernetRegistration::new() {
+        match PernetRegistration::new(module) {
             Ok(pernet) => Ok(Self {
                 _pernet: Some(pernet),
             }),
@@ -94,19 +94,18 @@ impl kernel::Module for Nlfam {
     }
 }
 
-/// After a failed setup, which has released every kernel socket again: fails the load,
-/// unless user sockets opened meanwhile hold references on the module.
+/// After a failed setup: fails the load, unless user sockets hold references on the
+/// module.
 ///
 /// A family is visible from its first kernel socket on, and every `socket()` on it takes
-/// a reference on this module (`try_module_get` succeeds while a module is loading). Setup
-/// can still fail after that (a later namespace out of memory), and the core frees a
-/// module whose init failed whatever its references: closing those sockets would then
-/// drop a reference in freed memory. So the module stays loaded, serving nothing, until
-/// they are closed and it is unloaded. No new socket can add a reference after the check:
-/// the core takes them only while the family is registered, and the release of its last
-/// kernel socket waited for every `socket()` that had seen it registered. (A dump started
-/// by a late request also takes one, but only from a socket already counted: errors
-/// only ever keep the module, never free it under a reference.)
+/// a reference on this module (`try_module_get` succeeds while a module is loading); the
+/// core frees a module whose init failed whatever its references, and closing those
+/// sockets would then drop a reference in freed memory. The pernet layer fails a
+/// registration only before any kernel socket exists (after that, a namespace whose setup
+/// fails is left without the families and loading goes on), so no such reference should
+/// exist here; should one exist all the same, the module stays loaded, serving nothing,
+/// until the sockets are closed and it is unloaded. No new socket can add a reference
+/// after the check: the core takes them only while the family is registered.
 fn stay_if_pinned(module: &'static ThisModule, e: Error) -> Result<Nlfam> {
     // The loader holds one reference during init.
     let held = netlink::module_refcount(module).saturating_sub(1);
@@ -159,12 +158,12 @@ impl PerNet for PerNamespace {
             Owner::OtherUserNs
         };
         // As little as possible can fail once a kernel socket exists: a kernel socket
-        // makes the family visible, and user sockets opened from then on take references
-        // on this module while it is still loading. So the states are allocated and the
-        // family numbers checked first; after the first socket, only socket creation
-        // itself can fail (a number taken by a concurrent registration after the check,
-        // memory inside `__netlink_kernel_create`), and a later namespace's setup. When
-        // that happens with such references held, `stay_if_pinned` keeps the module.
+        // makes the family visible, and user sockets can use it at once. So the states
+        // are allocated and the family numbers checked first; after the first socket,
+        // only socket creation itself can fail (a number taken by a concurrent
+        // registration after the check, memory inside `__netlink_kernel_create`). While
+        // the module loads, the pernet layer then keeps the sockets created (see
+        // `netlink::pernet`): the namespace lacks the families that failed, and says so.
         let mut states = KVec::with_capacity(numbers.len(), GFP_KERNEL)?;
         for &n in numbers.iter() {
             states.push(

@@ -9,9 +9,11 @@
 # failure must give ENOMEM/ENOBUFS or a correct partial answer, never a hung dump, and the
 # store is checked against a model after each (an error means the old entry, success the
 # new one). Then the module's load (finit_module) the same way, with one family and with
-# two: a failed load leaves nothing registered and a normal load works afterwards. Last, a
-# load failing after its first kernel socket is visible, with sockets opened meanwhile: the
-# module stays loaded, inert, until they are closed. The checks are in nlfam-vmtest
+# two: a failed load leaves nothing registered, a load that survives a failure serves its
+# families (one whose setup failed after another became visible is missing, never half
+# there), and a normal load works afterwards. Last, a load whose setup fails in one
+# namespace after the family is visible in others, with sockets opened meanwhile: the
+# load goes on and serves them, that namespace alone lacks the family. The checks are in nlfam-vmtest
 # fail-nth and init-window (userspace/vmtest/src/{failnth,init_window}.rs); tests/run
 # checks the kernel log and kmemleak after.
 . "$(dirname "$0")/lib.sh"
@@ -67,11 +69,12 @@ log "requests and load: $SECONDS s"
 # Two families: a failure after the first family's kernel socket exists unwinds it.
 loads2=$("$VMTEST" fail-nth load "$KO" --params family=23,29 --max "$max") || failed+=("module load with family=23,29")
 log "loads with two families: $SECONDS s"
-# A load that fails after its first kernel socket is visible, while another thread opens
-# sockets of the family (which take module references): the module must stay loaded, with
-# no family, until they are closed (userspace/vmtest/src/init_window.rs). The last
-# allocations of the load are the last namespace's: every other namespace's setup lies in
-# the window, so more namespaces make it wider.
+# A load whose setup fails in one namespace after the family is visible in the others,
+# while another thread opens sockets of the family (which can use it at once): the load
+# must go on, leaving only that namespace without the family, and serve every socket
+# opened meanwhile (userspace/vmtest/src/init_window.rs). The last allocations of the load
+# are the last namespace's: every other namespace's setup lies in the window, so more
+# namespaces make it wider.
 iw_netns=${INIT_WINDOW_NETNS:-32}
 for i in $(seq "$iw_netns"); do ip netns add "nlfam-iw$i" || fail "ip netns add nlfam-iw$i"; done
 window=$("$VMTEST" init-window "$KO" --params family=23 --family 23) || failed+=("a load failing with sockets opened meanwhile")

@@ -112,8 +112,8 @@ pub(super) unsafe fn start<D: Dumper>(
         done: Some(done_trampoline::<D>),
         // Borrowed for the call only: `start` turns it into the dump's own reference.
         data: borrowed.cast_mut().cast(),
-        // SAFETY: Only our own `struct module`'s address is taken.
-        module: unsafe { crate::compat::param::__this_module.get() },
+        // The module behind the family, pinned by the core while the dump exists.
+        module: sock.owner(),
         min_dump_alloc: min_alloc,
         ..Default::default()
     };

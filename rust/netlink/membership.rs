@@ -8,9 +8,9 @@
 //! the protocol's list of subscribed sockets (`nl_table[protocol].mc_list`) under
 //! `nl_table_lock`, reading each socket's group bitmap, exactly as netlink_diag does.
 
+use super::core_internals as local;
 use super::socket::SocketRef;
 use super::table::TableReadGuard;
-use crate::compat::local;
 use core::ffi::c_ulong;
 use core::mem::offset_of;
 

@@ -9,6 +9,8 @@
 //! Each file depends only on the ones listed before it (`scripts/import-layers` checks
 //! that there is no cycle):
 //!
+//! - `core_internals` (bindings of the kernel's netlink and namespace internals, their
+//!   layouts checked against the C compiler's at build time);
 //! - `error` (why a request failed), `net` (a namespace), `table` (the core's protocol
 //!   table), `skb` (socket buffers);
 //! - `socket` (a kernel socket, borrowed: unicast and multicast);
@@ -20,6 +22,7 @@
 //! - `registration` (a family's kernel sockets in a namespace), then `pernet`
 //!   (per-namespace state, which owns those sockets).
 
+mod core_internals;
 mod dump;
 mod error;
 mod handler;

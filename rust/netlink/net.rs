@@ -2,7 +2,7 @@
 
 //! [`Net`]: a network namespace, borrowed.
 
-use crate::compat::local;
+use super::core_internals as local;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 use kernel::bindings;

@@ -5,12 +5,12 @@
 //! drop; [`Sockets`], the namespace's list of them, which the pernet layer owns and
 //! releases when the namespace exits, whatever the namespace's state did.
 
+use super::core_internals as local;
 use super::handler::Handler;
 use super::input::input_trampoline;
 use super::net::Net;
 use super::socket::SocketRef;
 use super::table::unit_registered;
-use crate::compat::local;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicPtr, Ordering};
@@ -48,11 +48,15 @@ impl<'net, T: Handler> Registration<'net, T> {
     /// Fails with `EBUSY` when the unit is taken, `ENOMEM` otherwise (the C API returns
     /// NULL for both; a unit registered before the call tells them apart).
     ///
+    /// `module` is the module whose code serves the socket: the core pins it while user
+    /// sockets of the family exist.
+    ///
     /// # Safety
     ///
     /// The registration must be dropped (not leaked) before `net`'s pernet exit returns.
     unsafe fn new(
         net: Net<'net>,
+        module: &'static ThisModule,
         unit: u32,
         groups: u32,
         flags: u32,
@@ -67,15 +71,10 @@ impl<'net, T: Handler> Registration<'net, T> {
         let taken_before = net.is_init() && unit_registered(unit as usize);
         let unit = core::ffi::c_int::try_from(unit).map_err(|_| kernel::error::code::EINVAL)?;
         // SAFETY: `net` is alive (invariant of `Net`); `cfg` is valid for the call (the C
-        // code copies what it keeps); the module pointer is our own `struct module`, which
-        // the core uses to pin us while user sockets of the family exist.
+        // code copies what it keeps); `module` is a live module (a `ThisModule` is only
+        // made for the module running this code) or null when built in.
         let sk = unsafe {
-            bindings::__netlink_kernel_create(
-                net.as_ptr(),
-                unit,
-                crate::compat::param::__this_module.get(),
-                &mut cfg,
-            )
+            bindings::__netlink_kernel_create(net.as_ptr(), unit, module.as_ptr(), &mut cfg)
         };
         let sk = NonNull::new(sk).ok_or(if taken_before { EBUSY } else { ENOMEM })?;
         let data: *const T = &*state;
@@ -120,11 +119,9 @@ impl<T: Handler> Drop for Registration<'_, T> {
         // SAFETY: `sk` is live (type invariant) and released exactly once, here. After
         // release no input callback can start: for module unload, user sockets pin the
         // module so none exist; for a namespace, its user sockets are gone before its exit
-        // runs. `state` is dropped only after this returns. (Known gap, issue 12: when
-        // registering the pernet operations fails, the namespaces already set up are
-        // unwound while user sockets opened meanwhile may exist; a send of theirs that
-        // found this socket before the release can still run the input callback after
-        // `state` is dropped. Closing it means keeping the states until module unload.)
+        // runs, and a namespace being set up has none yet; and registering the pernet
+        // operations never unwinds a namespace once a socket may be visible (see
+        // `pernet`). `state` is dropped only after this returns.
         unsafe { bindings::netlink_kernel_release(self.sk.as_ptr()) };
     }
 }
@@ -139,21 +136,28 @@ impl<T: Handler> Drop for Registration<'_, T> {
 /// The list is dropped before `net`'s pernet exit returns.
 pub(crate) struct Sockets<'net, T: Handler> {
     net: Net<'net>,
+    module: &'static ThisModule,
     regs: KVec<Registration<'net, T>>,
 }
 
 impl<'net, T: Handler> Sockets<'net, T> {
-    /// An empty list for `net`.
+    /// An empty list for `net`, whose sockets `module` serves.
     ///
     /// # Safety
     ///
     /// The list must be dropped (not leaked) before `net`'s pernet exit returns.
-    pub(super) unsafe fn new(net: Net<'net>) -> Self {
+    pub(super) unsafe fn new(net: Net<'net>, module: &'static ThisModule) -> Self {
         // INVARIANT: guaranteed by the caller.
         Self {
             net,
+            module,
             regs: KVec::new(),
         }
+    }
+
+    /// How many sockets the list holds.
+    pub(crate) fn len(&self) -> usize {
+        self.regs.len()
     }
 
     /// Makes room for `n` more sockets, so that adding them cannot fail for want of
@@ -169,7 +173,7 @@ impl<'net, T: Handler> Sockets<'net, T> {
         // SAFETY: The registration goes into `self.regs`, dropped with `self` before the
         // namespace's exit returns (type invariant); if the push fails, it is dropped
         // right here.
-        let reg = unsafe { Registration::new(self.net, unit, groups, flags, state) }?;
+        let reg = unsafe { Registration::new(self.net, self.module, unit, groups, flags, state) }?;
         self.regs.push(reg, GFP_KERNEL)?;
         Ok(())
     }

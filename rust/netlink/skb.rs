@@ -3,7 +3,8 @@
 //! Socket buffers: [`SkBuff`], an skb we allocated and own until it is sent, and
 //! [`InSkb`], a borrowed view of the skb the netlink core hands to our input callback.
 
-use crate::compat::{ffi, local};
+use super::core_internals as local;
+use crate::compat::ffi;
 use crate::proto::attr::{NoSpace, Sink, Writer};
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -292,7 +293,7 @@ impl InSkb {
     /// The sending socket's `NETLINK_CAP_ACK` and `NETLINK_EXT_ACK` options, which shape
     /// its ACKs (what the core's `netlink_ack` reads).
     pub(crate) fn sender_ack_options(&self) -> AckOptions {
-        let sk = self.cb().sk.cast::<crate::compat::local::netlink_sock>();
+        let sk = self.cb().sk.cast::<super::core_internals::netlink_sock>();
         if sk.is_null() {
             return AckOptions::default();
         }
@@ -304,8 +305,8 @@ impl InSkb {
             unsafe { AtomicUsize::from_ptr((&raw mut (*sk).flags).cast()) }.load(Ordering::Relaxed);
         let bit = |n: u32| flags & (1usize << n) != 0;
         AckOptions {
-            cap: bit(crate::compat::local::NETLINK_F_CAP_ACK),
-            ext: bit(crate::compat::local::NETLINK_F_EXT_ACK),
+            cap: bit(super::core_internals::NETLINK_F_CAP_ACK),
+            ext: bit(super::core_internals::NETLINK_F_EXT_ACK),
         }
     }
 

@@ -3,8 +3,9 @@
 //! [`SocketRef`]: a family's kernel socket, borrowed, to send through: unicast to a port,
 //! multicast to a group.
 
+use super::core_internals as local;
 use super::skb::{Gfp, SkBuff};
-use crate::compat::{ffi, local};
+use crate::compat::ffi;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::bindings;
@@ -53,6 +54,16 @@ impl<'a> SocketRef<'a> {
     /// The raw socket, for C calls.
     pub(super) fn as_ptr(&self) -> *mut bindings::sock {
         self.sk.as_ptr()
+    }
+
+    /// The module that created this kernel socket (`__netlink_kernel_create`'s `module`),
+    /// which the core pins for every user socket of the family: the owner of whatever
+    /// else the socket's users start, such as dumps.
+    pub(super) fn owner(&self) -> *mut bindings::module {
+        // SAFETY: `sk` is a live netlink socket (type invariant), the first member of its
+        // `struct netlink_sock`; `module` is set when the kernel socket is created and
+        // never changes.
+        unsafe { (*self.sk.as_ptr().cast::<local::netlink_sock>()).module }.cast()
     }
 
     /// The state `Registration::<T>::new` stored in the socket, if published yet.

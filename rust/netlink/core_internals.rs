@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Module-local bindings generated at build time by bindgen (see `Kbuild` and
-//! `bindings_local.h`): `struct sock` (6.12's `bindings` has it opaque), pernet operations,
+//! The kernel internals the netlink layer reads, which `kernel::bindings` lacks: bindings
+//! generated at build time by bindgen (see `Kbuild` and `core_internals/bindings.h`) for
+//! `struct sock` (6.12's `bindings` has it opaque), pernet operations,
 //! `init_net`, and the netlink core's private `struct netlink_sock` and `nl_table` (for
 //! subscriber counts, read as netlink_diag reads them). The types are distinct from `kernel::bindings`' namesakes; the netlink
 //! layer casts pointers between the two, which is sound because both describe the same C
@@ -29,7 +30,8 @@ pub(crate) use generated::{
     unregister_pernet_subsys, NETLINK_F_CAP_ACK, NETLINK_F_EXT_ACK,
 };
 
-/// The C compiler's offsets and sizes (generated from `layout.c`, see `Kbuild`).
+/// The C compiler's offsets and sizes (generated from `core_internals/layout.c`, see
+/// `Kbuild`).
 #[allow(dead_code, unreachable_pub)]
 #[rustfmt::skip]
 #[path = "../layout_generated.rs"]
@@ -64,6 +66,7 @@ const _: () = {
     same!(offset_of!(netlink_sock, flags), NETLINK_SOCK_FLAGS);
     same!(offset_of!(netlink_sock, ngroups), NETLINK_SOCK_NGROUPS);
     same!(offset_of!(netlink_sock, groups), NETLINK_SOCK_GROUPS);
+    same!(offset_of!(netlink_sock, module), NETLINK_SOCK_MODULE);
     same!(size_of::<netlink_table>(), NETLINK_TABLE_SIZE);
     same!(offset_of!(netlink_table, mc_list), NETLINK_TABLE_MC_LIST);
     same!(
@@ -71,15 +74,9 @@ const _: () = {
         NETLINK_TABLE_REGISTERED
     );
     same!(offset_of!(net, user_ns), NET_USER_NS);
-    same!(offset_of!(net, gen_), NET_GEN);
     same!(offset_of!(hlist_node, next), HLIST_NODE_NEXT);
     same!(size_of::<pernet_operations>(), PERNET_OPERATIONS_SIZE);
     same!(offset_of!(pernet_operations, init), PERNET_OPERATIONS_INIT);
     same!(offset_of!(pernet_operations, exit), PERNET_OPERATIONS_EXIT);
-    same!(offset_of!(pernet_operations, id), PERNET_OPERATIONS_ID);
-    same!(
-        offset_of!(pernet_operations, size),
-        PERNET_OPERATIONS_SIZE_FIELD
-    );
     same!(size_of::<kuid_t>(), KUID_T_SIZE);
 };

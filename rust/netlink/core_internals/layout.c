@@ -2,14 +2,14 @@
 /*
  * The C compiler's view of every private-structure offset and size nlfam relies on,
  * compiled with the module's own flags from the same headers bindgen reads
- * (bindings_local.h). Kbuild turns the DEFINE()s into Rust constants
- * (rust/layout_generated.rs) and rust/compat/local.rs asserts, at build time, that
+ * (bindings.h). Kbuild turns the DEFINE()s into Rust constants
+ * (rust/layout_generated.rs) and rust/netlink/core_internals.rs asserts, at build time, that
  * bindgen's layouts agree: a mismatch (other flags, another kernel's headers, bindgen
  * numbering an anonymous union differently) fails the build instead of reading garbage
  * in a running kernel.
  */
 #include <linux/kbuild.h>
-#include "bindings_local.h"
+#include "bindings.h"
 
 /*
  * Test hook: `make module NLFAM_LAYOUT_SKEW=1` (scripts/test's layout-check) skews one
@@ -35,16 +35,14 @@ void nlfam_layout(void)
 	DEFINE(NETLINK_SOCK_FLAGS, offsetof(struct netlink_sock, flags));
 	DEFINE(NETLINK_SOCK_NGROUPS, offsetof(struct netlink_sock, ngroups));
 	DEFINE(NETLINK_SOCK_GROUPS, offsetof(struct netlink_sock, groups));
+	DEFINE(NETLINK_SOCK_MODULE, offsetof(struct netlink_sock, module));
 	DEFINE(NETLINK_TABLE_SIZE, sizeof(struct netlink_table));
 	DEFINE(NETLINK_TABLE_MC_LIST, offsetof(struct netlink_table, mc_list));
 	DEFINE(NETLINK_TABLE_REGISTERED, offsetof(struct netlink_table, registered));
 	DEFINE(NET_USER_NS, offsetof(struct net, user_ns));
-	DEFINE(NET_GEN, offsetof(struct net, gen));
 	DEFINE(HLIST_NODE_NEXT, offsetof(struct hlist_node, next));
 	DEFINE(PERNET_OPERATIONS_SIZE, sizeof(struct pernet_operations));
 	DEFINE(PERNET_OPERATIONS_INIT, offsetof(struct pernet_operations, init));
 	DEFINE(PERNET_OPERATIONS_EXIT, offsetof(struct pernet_operations, exit));
-	DEFINE(PERNET_OPERATIONS_ID, offsetof(struct pernet_operations, id));
-	DEFINE(PERNET_OPERATIONS_SIZE_FIELD, offsetof(struct pernet_operations, size));
 	DEFINE(KUID_T_SIZE, sizeof(kuid_t));
 }

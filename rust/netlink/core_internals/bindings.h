@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Module-local bindings: C items 6.12's `kernel::bindings` does not expose (it declares
- * `struct sock` opaque and has no pernet operations). Kbuild runs bindgen on this header
+ * Module-local bindings for the netlink layer: C items 6.12's `kernel::bindings` does not
+ * expose (it declares `struct sock` opaque and has no pernet operations), and the netlink
+ * core's private structures. Kbuild runs bindgen on this header
  * with the kernel's own C flags, so every layout matches the configuration being built.
  */
 #include <net/sock.h>
