@@ -217,9 +217,14 @@ impl<'a, S: Sink + ?Sized> Writer<'a, S> {
         self.len == 0
     }
 
-    /// Drops everything written after `len` (used to cancel a half-built message).
+    /// Drops everything written after `len`: a half-built message (`len` taken before its
+    /// `begin_msg`), or the attributes written after `len` in the current one. The raw
+    /// payload's padding remembered for `end_msg` goes with what is dropped.
     pub fn truncate(&mut self, len: usize) {
-        self.len = self.len.min(len);
+        if len < self.len {
+            self.len = len;
+            self.pad = 0;
+        }
     }
 
     /// Claims `n` bytes plus alignment padding: where they start. Only the padding is
@@ -423,6 +428,22 @@ mod tests {
         let len = w.len();
         assert!(len > before);
         assert!(sink.0[..len].iter().all(Option::is_some));
+    }
+
+    #[test]
+    fn truncate_drops_the_padding_of_what_it_drops() {
+        let mut buf = [0u8; 64];
+        let mut w = Writer::new(&mut buf);
+        let m = w.begin_msg(0x10, 0, 0, 0).unwrap();
+        w.put_u32(1, 7).unwrap();
+        let before = w.len();
+        // Raw payload bytes whose padding the message's length would exclude.
+        w.put_bytes(&[1, 2, 3]).unwrap();
+        w.truncate(before);
+        w.end_msg(m).unwrap();
+        let len = w.len();
+        let hdr = NlMsgHdr::parse(&buf[..len]).unwrap();
+        assert_eq!(hdr.len as usize, len);
     }
 
     #[test]
