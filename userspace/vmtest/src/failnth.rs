@@ -1428,28 +1428,17 @@ pub fn main(args: &[String]) -> ExitCode {
         );
         ExitCode::from(2)
     };
-    let mut family = nlfam::proto::family::FAMILY_DEFAULT;
-    let mut max = MAX_DEFAULT;
-    let mut params = String::new();
-    let mut pos = Vec::new();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--family" => match it.next().and_then(|v| v.parse().ok()) {
-                Some(f) => family = f,
-                None => return usage(),
-            },
-            "--max" => match it.next().and_then(|v| v.parse().ok()) {
-                Some(m) if m > 0 => max = m,
-                _ => return usage(),
-            },
-            "--params" => match it.next() {
-                Some(p) => params = p.clone(),
-                None => return usage(),
-            },
-            p => pos.push(p),
-        }
-    }
+    let Some(a) = crate::args::Args::parse(args, &["family", "max", "params"]) else {
+        return usage();
+    };
+    let (Some(family), Some(max), Some(params)) = (
+        a.get("family", nlfam::proto::family::FAMILY_DEFAULT),
+        a.get("max", MAX_DEFAULT).filter(|m| *m > 0),
+        a.get("params", String::new()),
+    ) else {
+        return usage();
+    };
+    let pos: Vec<&str> = a.words.iter().map(String::as_str).collect();
     let r = match pos.as_slice() {
         ["requests"] => requests(family, max),
         ["load", ko] => load(ko, &params, family, max),

@@ -298,31 +298,18 @@ pub fn main(args: &[String]) -> ExitCode {
         eprintln!("usage: nlfam-vmtest init-window KO [--params P] [--family N] [--tries N]");
         ExitCode::from(2)
     };
-    let mut family = nlfam::proto::family::FAMILY_DEFAULT;
-    let mut tries = TRIES_DEFAULT;
-    let mut params = String::new();
-    let mut ko = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--family" => match it.next().and_then(|v| v.parse().ok()) {
-                Some(f) => family = f,
-                None => return usage(),
-            },
-            "--tries" => match it.next().and_then(|v| v.parse().ok()) {
-                Some(t) if t > 0 => tries = t,
-                _ => return usage(),
-            },
-            "--params" => match it.next() {
-                Some(p) => params = p.clone(),
-                None => return usage(),
-            },
-            p if ko.is_none() => ko = Some(p.to_string()),
-            _ => return usage(),
-        }
-    }
-    let Some(ko) = ko else { return usage() };
-    match run(&ko, &params, family, tries) {
+    let Some(a) = crate::args::Args::parse(args, &["family", "tries", "params"]) else {
+        return usage();
+    };
+    let (Some(family), Some(tries), Some(params), [ko]) = (
+        a.get("family", nlfam::proto::family::FAMILY_DEFAULT),
+        a.get("tries", TRIES_DEFAULT).filter(|t| *t > 0),
+        a.get("params", String::new()),
+        a.words.as_slice(),
+    ) else {
+        return usage();
+    };
+    match run(ko, &params, family, tries) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("FAIL: {e}");

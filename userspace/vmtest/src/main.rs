@@ -2,6 +2,7 @@
 //! invocation, run by the kselftest-style scripts in `tests/`. Exit 0 = pass, 1 = fail
 //! (with the reason on stderr), 2 = usage error.
 
+mod args;
 mod edges;
 mod failnth;
 mod init_window;
@@ -1148,8 +1149,6 @@ fn socket_errno(family: u32) -> Check {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut family = FAMILY_DEFAULT;
-    let mut check = None;
     if args.first().map(String::as_str) == Some("fail-nth") {
         return failnth::main(&args[1..]);
     }
@@ -1205,18 +1204,13 @@ fn main() -> ExitCode {
             None => usage(),
         };
     }
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--family" => match it.next().and_then(|v| v.parse().ok()) {
-                Some(f) => family = f,
-                None => return usage(),
-            },
-            c if check.is_none() => check = Some(c.to_string()),
-            _ => return usage(),
-        }
-    }
-    let result = match check.as_deref() {
+    let Some(a) = args::Args::parse(&args, &["family"]) else {
+        return usage();
+    };
+    let (Some(family), [check]) = (a.get("family", FAMILY_DEFAULT), a.words.as_slice()) else {
+        return usage();
+    };
+    let result = match Some(check.as_str()) {
         Some("echo-sizes") => echo_sizes(family),
         Some("echo-portid") => echo_portid(family),
         Some("ack") => ack(family),
