@@ -95,12 +95,21 @@ fn check_entry(m: &Msg<'_>, (k, v): ([u8; 8], [u8; 32]), flags: u16) -> Result<(
 
 /// Receives a subscriber's events up to counter `last`, each checked (group, publisher
 /// `portid`, counter); returns how many were lost: gaps in the counters, and the events
-/// that did not come within [`SUBSCRIBER_WAIT`].
+/// that did not come within [`SUBSCRIBER_WAIT`] after the socket reported an overrun.
+/// Nothing at all, with no overrun, means the module stopped delivering: an error, not a
+/// row that crawls from timeout to timeout.
 fn drain(s: &mut Socket, expected: &mut u64, last: u64, portid: u32) -> Result<u64> {
-    let (start, mut received) = (*expected, 0);
+    let (start, mut received, mut overrun) = (*expected, 0, false);
     while *expected <= last {
         let d = match s.recv_datagram() {
-            Err(Error::Overrun) => continue,
+            Err(Error::Overrun) => {
+                overrun = true;
+                continue;
+            }
+            Err(Error::Timeout) if received == 0 && !overrun => {
+                let what = format!("no event {start}..={last} of {portid} and no overrun");
+                return Err(wrong(format!("{what}: the module stopped delivering")));
+            }
             Err(Error::Timeout) => break,
             d => d?,
         };
@@ -350,5 +359,19 @@ impl Bench {
                 None => Err(wrong("a datagram without a message".into())),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_subscriber_with_no_event_and_no_overrun_fails() {
+        let mut s = Socket::open(libc::NETLINK_USERSOCK as u32).unwrap();
+        s.set_timeout(Some(Duration::from_millis(50))).unwrap();
+        let mut expected = 1;
+        let e = drain(&mut s, &mut expected, 3, 1).unwrap_err();
+        assert!(e.to_string().contains("stopped delivering"), "{e}");
     }
 }
