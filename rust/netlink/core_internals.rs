@@ -66,7 +66,6 @@ const _: () = {
     same!(offset_of!(netlink_sock, flags), NETLINK_SOCK_FLAGS);
     same!(offset_of!(netlink_sock, ngroups), NETLINK_SOCK_NGROUPS);
     same!(offset_of!(netlink_sock, groups), NETLINK_SOCK_GROUPS);
-    same!(offset_of!(netlink_sock, module), NETLINK_SOCK_MODULE);
     same!(size_of::<netlink_table>(), NETLINK_TABLE_SIZE);
     same!(offset_of!(netlink_table, mc_list), NETLINK_TABLE_MC_LIST);
     same!(

@@ -112,8 +112,11 @@ pub(super) unsafe fn start<D: Dumper>(
         done: Some(done_trampoline::<D>),
         // Borrowed for the call only: `start` turns it into the dump's own reference.
         data: borrowed.cast_mut().cast(),
-        // The module behind the family, pinned by the core while the dump exists.
-        module: sock.owner(),
+        // The dump's callbacks are this module's code, so this module is their owner
+        // (C passes THIS_MODULE). A kernel socket does not record its module (the core
+        // keeps it in the protocol table only), so it cannot come from `sock`.
+        // SAFETY: Only our own `struct module`'s address is taken.
+        module: unsafe { crate::compat::param::__this_module.get() },
         min_dump_alloc: min_alloc,
         ..Default::default()
     };

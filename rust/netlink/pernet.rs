@@ -40,8 +40,10 @@ use kernel::sync::Mutex;
 /// [`PerNet`] type.
 struct ErasedSlot(NonNull<core::ffi::c_void>);
 
-// SAFETY: The pointer is only used by the pernet callbacks, which may run on any CPU;
-// the slot it names is `Send` (its state is `Send + Sync`, its sockets are `Send`).
+// SAFETY: The pointer is only used by the pernet callbacks, which may run on any CPU,
+// and the slot it names may be dropped on any of them: its state is `Send + Sync`, and
+// its sockets are kernel objects any CPU may release (the namespace in `Sockets` is only
+// an address, used while the namespace's own pernet callbacks run).
 unsafe impl Send for ErasedSlot {}
 
 /// Every namespace's slot of one registration, by the address of the namespace.

@@ -116,12 +116,15 @@ impl<T: Handler> Drop for Registration<'_, T> {
         if let Some(p) = self.state.periodic() {
             p.stop();
         }
-        // SAFETY: `sk` is live (type invariant) and released exactly once, here. After
-        // release no input callback can start: for module unload, user sockets pin the
-        // module so none exist; for a namespace, its user sockets are gone before its exit
-        // runs, and a namespace being set up has none yet; and registering the pernet
-        // operations never unwinds a namespace once a socket may be visible (see
-        // `pernet`). `state` is dropped only after this returns.
+        // SAFETY: `sk` is live (type invariant) and released exactly once, here. The core
+        // can still run the input callback after the release for a sender that found the
+        // socket before it, so `state` (dropped after this returns) must have no user
+        // socket left to send: for module unload, user sockets pin the module so none
+        // exist (except one opened while another module held the protocol number, which
+        // pins that module: a hazard of the core's, shared by every netlink module); for
+        // a namespace, its user sockets are gone before its exit runs, and a
+        // namespace being set up has none yet; and registering the pernet operations never
+        // unwinds a namespace once a socket may be visible (see `pernet`).
         unsafe { bindings::netlink_kernel_release(self.sk.as_ptr()) };
     }
 }

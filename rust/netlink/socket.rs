@@ -56,16 +56,6 @@ impl<'a> SocketRef<'a> {
         self.sk.as_ptr()
     }
 
-    /// The module that created this kernel socket (`__netlink_kernel_create`'s `module`),
-    /// which the core pins for every user socket of the family: the owner of whatever
-    /// else the socket's users start, such as dumps.
-    pub(super) fn owner(&self) -> *mut bindings::module {
-        // SAFETY: `sk` is a live netlink socket (type invariant), the first member of its
-        // `struct netlink_sock`; `module` is set when the kernel socket is created and
-        // never changes.
-        unsafe { (*self.sk.as_ptr().cast::<local::netlink_sock>()).module }.cast()
-    }
-
     /// The state `Registration::<T>::new` stored in the socket, if published yet.
     ///
     /// # Safety

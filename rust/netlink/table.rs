@@ -6,15 +6,13 @@
 use super::core_internals as local;
 use kernel::bindings;
 
-/// `nl_table_lock` held for reading, with softirqs off, until dropped. Everything the
+/// `nl_table_lock` held for reading, with interrupts off, until dropped. Everything the
 /// core changes in `nl_table` (registrations, multicast lists, a socket's groups) it
 /// changes under the lock held for writing.
-///
-/// Hard interrupts stay on, as when netlink_diag walks the same lists under `read_lock`:
-/// every writer takes the lock in process context (`netlink_table_grab` may sleep), and a
-/// reader in interrupt context (a broadcast) may take a read lock held by the CPU it
-/// interrupts (queued rwlocks let interrupt-context readers past waiting writers).
-pub(super) struct TableReadGuard(());
+pub(super) struct TableReadGuard {
+    /// The saved interrupt state (a C `unsigned long`, `usize` in the kernel's bindings).
+    flags: usize,
+}
 
 fn lock_ptr() -> *mut bindings::rwlock_t {
     (&raw mut local::nl_table_lock).cast::<bindings::rwlock_t>()
@@ -22,12 +20,11 @@ fn lock_ptr() -> *mut bindings::rwlock_t {
 
 impl TableReadGuard {
     pub(super) fn lock() -> Self {
-        // The `_bh` pair, not plain `read_lock`: `read_unlock` is inlined (not exported)
-        // in kernels without lock debugging; the `_bh` variants are out of line in every
-        // configuration of both supported kernels (their Module.symvers).
+        // The irqsave variants: the only read-side pair this kernel exports out of line
+        // in every configuration (`read_unlock` is inlined unless lock debugging).
         // SAFETY: `nl_table_lock` is the core's static, initialised rwlock.
-        unsafe { bindings::_raw_read_lock_bh(lock_ptr()) };
-        Self(())
+        let flags = unsafe { bindings::_raw_read_lock_irqsave(lock_ptr()) };
+        Self { flags }
     }
 
     /// The head of the multicast list of `protocol`: the sockets subscribed to any of
@@ -61,9 +58,8 @@ fn entry(protocol: usize) -> Option<*const local::netlink_table> {
 
 impl Drop for TableReadGuard {
     fn drop(&mut self) {
-        // SAFETY: Taken in `lock`, released once, on the same CPU: softirqs are off since,
-        // so this task cannot migrate.
-        unsafe { bindings::_raw_read_unlock_bh(lock_ptr()) };
+        // SAFETY: Taken in `lock` with these flags, released once.
+        unsafe { bindings::_raw_read_unlock_irqrestore(lock_ptr(), self.flags) };
     }
 }
 

@@ -35,7 +35,6 @@ void nlfam_layout(void)
 	DEFINE(NETLINK_SOCK_FLAGS, offsetof(struct netlink_sock, flags));
 	DEFINE(NETLINK_SOCK_NGROUPS, offsetof(struct netlink_sock, ngroups));
 	DEFINE(NETLINK_SOCK_GROUPS, offsetof(struct netlink_sock, groups));
-	DEFINE(NETLINK_SOCK_MODULE, offsetof(struct netlink_sock, module));
 	DEFINE(NETLINK_TABLE_SIZE, sizeof(struct netlink_table));
 	DEFINE(NETLINK_TABLE_MC_LIST, offsetof(struct netlink_table, mc_list));
 	DEFINE(NETLINK_TABLE_REGISTERED, offsetof(struct netlink_table, registered));

@@ -1221,26 +1221,38 @@ pub(crate) fn kernel_sockets(family: u32) -> Res<Vec<String>> {
         .collect())
 }
 
-/// Nothing of the module is left.
+/// Nothing of the module is left: no module, no kernel socket, and `socket()` on the
+/// family fails with `EPROTONOSUPPORT` (autoload is off while these tests run).
 pub(crate) fn check_absent(family: u32) -> Res<()> {
     ensure!(!module_listed()?, "nlfam is in /proc/modules");
     ensure!(
         !std::path::Path::new("/sys/module/nlfam").exists(),
         "/sys/module/nlfam exists"
     );
-    check_missing(family)
-}
-
-/// `family` is not served in this namespace: no kernel socket, and `socket()` fails with
-/// `EPROTONOSUPPORT` (autoload is off while these tests run).
-pub(crate) fn check_missing(family: u32) -> Res<()> {
     let k = kernel_sockets(family)?;
-    ensure!(k.is_empty(), "kernel socket of family {family}: {k:?}");
+    ensure!(k.is_empty(), "kernel socket of family {family} left: {k:?}");
     match Socket::open(family) {
         Ok(_) => Err(format!("socket() on family {family} succeeds")),
         Err(e) if e.errno() == Some(errno::EPROTONOSUPPORT) => Ok(()),
         Err(e) => Err(format!(
             "socket() on family {family}: {e}, want EPROTONOSUPPORT"
+        )),
+    }
+}
+
+/// The loaded module does not serve `family` in the calling thread's namespace: no kernel
+/// socket there, and a request finds no one — `socket()` fails with `EPROTONOSUPPORT`
+/// when no namespace has the family, or, the protocol being registered in another
+/// namespace, `socket()` succeeds and an echo is refused with `ECONNREFUSED`.
+pub(crate) fn check_missing(family: u32) -> Res<()> {
+    let k = kernel_sockets(family)?;
+    ensure!(k.is_empty(), "kernel socket of family {family}: {k:?}");
+    match Socket::open(family).and_then(|mut s| s.echo(b"missing")) {
+        Err(e) if e.errno() == Some(errno::EPROTONOSUPPORT) => Ok(()),
+        Err(e) if e.errno() == Some(libc::ECONNREFUSED) => Ok(()),
+        other => Err(format!(
+            "no kernel socket of family {family}, yet an echo gives {other:?}, want \
+             EPROTONOSUPPORT or ECONNREFUSED"
         )),
     }
 }

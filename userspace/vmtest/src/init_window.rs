@@ -14,16 +14,16 @@
 //! one of the last allocations of a load — in the last namespace's setup — is made to fail
 //! with `/proc/thread-self/fail-nth` while a thread opens sockets of the family in the
 //! initial namespace. The check: the load succeeds; every socket the thread opened is
-//! served (an echo through each); some namespace of `/run/netns` lacks the family, the
-//! others and the initial one have it; then the module unloads and a normal load works. A
+//! served (an echo through each); exactly one namespace of `/run/netns` (the one whose
+//! setup failed) lacks the family, the others and the initial one have it; then the module unloads and a normal load works. A
 //! load that fails must have had no socket opened during it, and leave nothing behind.
 //!
 //! Every other namespace's setup happens inside the window, so the spinning thread lands
 //! in it on nearly every try; a run where it never does fails (the race did not happen).
 
 use crate::failnth::{
-    check_absent, check_works, count_allocations, delete_module, errno_str, finit_module,
-    kernel_sockets, FailNth, Res,
+    check_absent, check_missing, check_works, count_allocations, delete_module, errno_str,
+    finit_module, kernel_sockets, FailNth, Res,
 };
 use crate::raw;
 use nlfam::proto::attr::Writer;
@@ -103,15 +103,7 @@ fn served_in(path: &std::path::Path, family: u32) -> Res<bool> {
             ));
         }
         if kernel_sockets(family)?.is_empty() {
-            // The protocol is registered (in other namespaces), so `socket()` works here
-            // too; with no kernel socket in this namespace a request finds no one.
-            match nlfam::Socket::open(family).and_then(|mut s| s.echo(b"missing")) {
-                Err(e) if e.errno() == Some(libc::ECONNREFUSED) => Ok(false),
-                other => Err(format!(
-                    "no kernel socket of family {family}, yet an echo gives {other:?}, \
-                     want ECONNREFUSED"
-                )),
-            }
+            check_missing(family).map(|()| false)
         } else {
             check_works(family).map(|()| true)
         }
@@ -223,9 +215,17 @@ fn run(ko_path: &str, params: &str, family: u32, tries: u32) -> Res<()> {
                     // little from load to load) and completed untouched: not the window.
                     survived += 1;
                 } else {
+                    // One allocation failed: one namespace's setup.
                     ensure(
-                        injected,
-                        format!("{what}: nothing injected, yet {missing:?} lack the family"),
+                        injected && missing.len() == 1,
+                        format!(
+                            "{what}: {missing:?} lack the family, want {}",
+                            if injected {
+                                "one namespace"
+                            } else {
+                                "none: nothing was injected"
+                            }
+                        ),
                     )?;
                     // A namespace's setup failed after the family was visible: it is
                     // left without it, and loading went on.
