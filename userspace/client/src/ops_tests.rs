@@ -580,46 +580,33 @@ fn refused_answer<T: std::fmt::Debug + Send>(
     }
 }
 
-#[test]
-fn get_answer_without_value_names_it() {
-    let t = refused_answer(
+/// What the client says when GET of "color" is answered by one message of type `ty`
+/// carrying `body`, then the ACK.
+fn refused_get(ty: u16, body: impl FnOnce(&mut Writer<'_>) -> Result<(), NoSpace>) -> String {
+    refused_answer(
         |s| s.get(b"color"),
         |req, portid| {
-            let data = message(msg::KV_SET, 0, req.hdr.seq, 0, |w| {
-                w.put_str(attr::KEY, b"color")
-            });
+            let data = message(ty, 0, req.hdr.seq, 0, body);
             [data, ack(req, portid)].concat()
         },
-    );
+    )
+}
+
+#[test]
+fn get_answer_without_value_names_it() {
+    let t = refused_get(msg::KV_SET, |w| w.put_str(attr::KEY, b"color"));
     assert_eq!(t, "GET answer: no value attribute");
 }
 
 #[test]
 fn get_answer_for_another_key_is_refused() {
-    let t = refused_answer(
-        |s| s.get(b"color"),
-        |req, portid| {
-            let data = message(msg::KV_SET, 0, req.hdr.seq, 0, |w| {
-                w.put_str(attr::KEY, b"colour")?;
-                w.put_attr(attr::VALUE, b"blue")
-            });
-            [data, ack(req, portid)].concat()
-        },
-    );
+    let t = refused_get(msg::KV_SET, |w| kv_payload(w, b"colour", b"blue"));
     assert_eq!(t, "GET: answer for key \"colour\", asked for \"color\"");
 }
 
 #[test]
 fn get_answer_of_another_type_names_it() {
-    let t = refused_answer(
-        |s| s.get(b"color"),
-        |req, portid| {
-            let data = message(msg::KV_DEL, 0, req.hdr.seq, 0, |w| {
-                kv_payload(w, b"color", b"blue")
-            });
-            [data, ack(req, portid)].concat()
-        },
-    );
+    let t = refused_get(msg::KV_DEL, |w| kv_payload(w, b"color", b"blue"));
     assert_eq!(t, "GET: answer of type 0x13 (kv-del)");
 }
 
