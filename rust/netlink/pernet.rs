@@ -61,9 +61,6 @@ pub(crate) struct PernetId {
     module: AtomicPtr<ThisModule>,
     /// Set while the operations are being registered (see the module documentation).
     registering: AtomicBool,
-    /// A namespace was set up during the current registration: a kernel socket may be
-    /// visible.
-    visible: AtomicBool,
     claimed: AtomicBool,
 }
 
@@ -73,7 +70,6 @@ impl PernetId {
             slots: AtomicPtr::new(core::ptr::null_mut()),
             module: AtomicPtr::new(core::ptr::null_mut()),
             registering: AtomicBool::new(false),
-            visible: AtomicBool::new(false),
             claimed: AtomicBool::new(false),
         }
     }
@@ -154,7 +150,6 @@ impl<T: PerNet> PernetRegistration<T> {
             .store(core::ptr::from_ref(module).cast_mut(), Ordering::Relaxed);
         id.slots
             .store(core::ptr::from_ref(&*slots).cast_mut(), Ordering::Release);
-        id.visible.store(false, Ordering::Relaxed);
         id.registering.store(true, Ordering::Release);
         // SAFETY: `ops` is a valid table at a stable heap address, kept until `drop`
         // unregisters it; the callbacks find the map through `id`, published above.
@@ -219,11 +214,11 @@ unsafe extern "C" fn init_trampoline<T: PerNet>(net: *mut local::net) -> c_int {
     };
     let id = T::id();
     let registering = id.registering.load(Ordering::Acquire);
-    // While registering, once a kernel socket may be visible (`kept` here, or any set up
-    // before in another namespace), a failure leaves this namespace without the family
-    // instead of failing the registration.
+    // While registering, once a kernel socket may be visible (`kept` here, or a namespace
+    // set up before: the map, created with the registration, holds its slot), a failure
+    // leaves this namespace without the family instead of failing the registration.
     let goes_on = |e: Error, kept: usize| {
-        let on = registering && (kept > 0 || id.visible.load(Ordering::Relaxed));
+        let on = registering && (kept > 0 || map.lock().iter().next().is_some());
         if on {
             pr_err!(
                 "setting up a network namespace failed ({:?}) after the family became \
@@ -271,9 +266,6 @@ unsafe extern "C" fn init_trampoline<T: PerNet>(net: *mut local::net) -> c_int {
     // A namespace is set up once, and its address is unique while it lives: nothing is
     // replaced.
     let _ = map.lock().insert(node.into_node(net as usize, erased));
-    if registering {
-        id.visible.store(true, Ordering::Relaxed);
-    }
     0
 }
 
