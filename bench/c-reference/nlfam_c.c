@@ -32,7 +32,7 @@
 #include <net/netlink.h>
 #include <net/sock.h>
 
-/* struct netlink_sock, nl_table, nl_table_lock: as net/netlink/diag.c uses them. */
+/* struct netlink_sock and nlk_test_bit(): a sender's flags, as net/netlink/diag.c reads them. */
 #include "af_netlink.h"
 
 /* Protocol constants: userspace/proto/src/family.rs. */
@@ -40,6 +40,12 @@
 #define NLFAM_FAMILY_MAX	31
 #define NLFAM_FAMILY_DEFAULT	25
 #define NLFAM_GROUPS		32
+
+/*
+ * What a request asks the module to keep: charged to the requester's memory cgroup,
+ * and refused with -ENOMEM rather than OOM-killing when it is full (rust/compat/gfp.rs).
+ */
+#define NLFAM_GFP_STORE		(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 
 #define NLFAM_GRP_KV		1
 #define NLFAM_GRP_PUBLISH_MIN	3
@@ -587,8 +593,10 @@ static int nlfam_set(struct nlfam_req *req, struct netlink_ext_ack *extack)
 	err = nlfam_parse(req->nlh, nlfam_policy_kv_set, tb, extack);
 	if (err)
 		return err;
-	/* Every required attribute is checked before any limit (as the Rust module's
-	 * request table declares, and genetlink's GENL_REQ_ATTR_CHECK does). */
+	/*
+	 * Every required attribute is checked before any limit (as the Rust module's
+	 * request table declares, and genetlink's GENL_REQ_ATTR_CHECK does).
+	 */
 	if (tb[NLFAM_A_KEY] && !tb[NLFAM_A_VALUE]) {
 		NL_SET_ERR_MSG(extack, "VALUE attribute is required");
 		NL_SET_ERR_ATTR_MISS(extack, NULL, NLFAM_A_VALUE);
@@ -605,8 +613,8 @@ static int nlfam_set(struct nlfam_req *req, struct netlink_ext_ack *extack)
 	}
 
 	/* Allocate before taking the lock. */
-	e = kmalloc(struct_size(e, key, klen), GFP_KERNEL_ACCOUNT);
-	value = kmemdup(vdata, vlen, GFP_KERNEL_ACCOUNT);
+	e = kmalloc(struct_size(e, key, klen), NLFAM_GFP_STORE);
+	value = kmemdup(vdata, vlen, NLFAM_GFP_STORE);
 	if (!e || !value) {
 		err = -ENOMEM;
 		goto out;
@@ -738,7 +746,7 @@ static int nlfam_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	NL_ASSERT_DUMP_CTX_FITS(struct nlfam_dump_ctx);
 #endif
 	if (!cur) {
-		cur = kmalloc(struct_size(cur, key, max_key_len), GFP_KERNEL_ACCOUNT);
+		cur = kmalloc(struct_size(cur, key, max_key_len), NLFAM_GFP_STORE);
 		if (!cur)
 			return -ENOMEM;
 		cur->valid = false;
@@ -934,24 +942,48 @@ static int nlfam_publish(struct nlfam_req *req, struct netlink_ext_ack *extack)
 	return 0;
 }
 
-/* Sockets of this namespace subscribed to each group (netlink_diag's walk). */
-static void nlfam_subscribers(struct sock *sk, u32 *counts)
+/* What nlfam_count_receiver counts: receivers in net. */
+struct nlfam_count {
+	struct net *net;
+	u32 n;
+};
+
+/* Counts a socket of the namespace being counted; drops the copy (nobody receives it). */
+static int nlfam_count_receiver(struct sock *dsk, struct sk_buff *skb, void *data)
 {
-	struct net *net = sock_net(sk);
-	unsigned long flags;
-	struct sock *s;
+	struct nlfam_count *c = data;
+
+	if (net_eq(sock_net(dsk), c->net))
+		c->n++;
+	return 1;
+}
+
+/*
+ * Sockets of this namespace that a multicast to each group is offered to, counted with
+ * the core's own multicast walk (with interrupts on, as every event's), as the Rust
+ * module does (rust/netlink/membership.rs): an unshared skb per listened group, offered
+ * to each subscriber and dropped by the filter.
+ */
+static int nlfam_subscribers(struct sock *sk, u32 *counts)
+{
 	unsigned int g;
 
-	read_lock_irqsave(&nl_table_lock, flags);
-	sk_for_each_bound(s, &nl_table[sk->sk_protocol].mc_list) {
-		struct netlink_sock *nlk = nlk_sk(s);
+	for (g = 1; g <= NLFAM_GROUPS; g++) {
+		struct nlfam_count c = { .net = sock_net(sk) };
+		struct sk_buff *skb;
 
-		if (!net_eq(sock_net(s), net))
+		if (!netlink_has_listeners(sk, g))
 			continue;
-		for_each_set_bit(g, nlk->groups, min_t(u32, nlk->ngroups, NLFAM_GROUPS))
-			counts[g]++;
+		/* Not empty: 7.x's netlink_trim() asserts a length (skb_assert_len). */
+		skb = alloc_skb(NLMSG_HDRLEN, GFP_KERNEL);
+		if (!skb)
+			return -ENOMEM;
+		skb_put_zero(skb, NLMSG_HDRLEN);
+		netlink_broadcast_filtered(sk, skb, 0, g, GFP_KERNEL,
+					   nlfam_count_receiver, &c);
+		counts[g - 1] = c.n;
 	}
-	read_unlock_irqrestore(&nl_table_lock, flags);
+	return 0;
 }
 
 static int nlfam_stats(struct nlfam_req *req, struct netlink_ext_ack *extack)
@@ -974,7 +1006,9 @@ static int nlfam_stats(struct nlfam_req *req, struct netlink_ext_ack *extack)
 	mutex_lock(&nlfam.lock);
 	entries = nlfam.entries;
 	mutex_unlock(&nlfam.lock);
-	nlfam_subscribers(req->sk, subscribers);
+	err = nlfam_subscribers(req->sk, subscribers);
+	if (err)
+		return err;
 
 	skb = nlfam_reply_skb(req, NLFAM_STATS_SIZE);
 	if (IS_ERR(skb))

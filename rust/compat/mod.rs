@@ -8,11 +8,13 @@
 //! - `bytes`: an owned byte buffer smaller than `KVec<u8>` (neither kernel has boxed
 //!   slices);
 //! - `ffi`: C constants that are macros;
+//! - `gfp`: allocation flags the `kernel` crate has no name for;
 //! - `param`: module parameters, the same shim on every target: 6.12's `module!` has
 //!   none, 7.x's has no arrays and hides its scalars from sysfs (permission 0).
 
 pub(crate) mod bytes;
 pub(crate) mod ffi;
+pub(crate) mod gfp;
 #[macro_use]
 pub(crate) mod param;
 

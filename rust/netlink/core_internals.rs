@@ -3,8 +3,8 @@
 //! The kernel internals the netlink layer reads, which `kernel::bindings` lacks: bindings
 //! generated at build time by bindgen (see `Kbuild` and `core_internals/bindings.h`) for
 //! `struct sock` (6.12's `bindings` has it opaque), pernet operations,
-//! `init_net`, and the netlink core's private `struct netlink_sock` and `nl_table` (for
-//! subscriber counts, read as netlink_diag reads them). The types are distinct from `kernel::bindings`' namesakes; the netlink
+//! `init_net`, and the netlink core's private `struct netlink_sock` (a sender's flags) and
+//! `nl_table` (whether a protocol is registered, read as netlink_diag reads it). The types are distinct from `kernel::bindings`' namesakes; the netlink
 //! layer casts pointers between the two, which is sound because both describe the same C
 //! object with layouts generated from the same headers and flags.
 
@@ -25,8 +25,8 @@
 mod generated;
 
 pub(crate) use generated::{
-    from_kuid_munged, hlist_node, init_net, init_user_ns, kuid_t, net, netlink_sock, netlink_table,
-    nl_table, nl_table_lock, pernet_operations, register_pernet_subsys, sk_error_report, sock,
+    from_kuid_munged, init_net, init_user_ns, kuid_t, net, netlink_sock, netlink_table, nl_table,
+    nl_table_lock, pernet_operations, register_pernet_subsys, sk_error_report, sock,
     unregister_pernet_subsys, NETLINK_F_CAP_ACK, NETLINK_F_EXT_ACK,
 };
 
@@ -57,23 +57,15 @@ const _: () = {
     same!(offset_of!(sock, sk_protocol), SOCK_SK_PROTOCOL);
     same!(offset_of!(sock, sk_err), SOCK_SK_ERR);
     same!(offset_of!(sock, __sk_common.skc_net), SOCK_SKC_NET);
-    same!(
-        offset_of!(sock, __sk_common.__bindgen_anon_4),
-        SOCK_SKC_BIND_NODE
-    );
     same!(size_of::<netlink_sock>(), NETLINK_SOCK_SIZE);
     same!(offset_of!(netlink_sock, sk), NETLINK_SOCK_SK);
     same!(offset_of!(netlink_sock, flags), NETLINK_SOCK_FLAGS);
-    same!(offset_of!(netlink_sock, ngroups), NETLINK_SOCK_NGROUPS);
-    same!(offset_of!(netlink_sock, groups), NETLINK_SOCK_GROUPS);
     same!(size_of::<netlink_table>(), NETLINK_TABLE_SIZE);
-    same!(offset_of!(netlink_table, mc_list), NETLINK_TABLE_MC_LIST);
     same!(
         offset_of!(netlink_table, registered),
         NETLINK_TABLE_REGISTERED
     );
     same!(offset_of!(net, user_ns), NET_USER_NS);
-    same!(offset_of!(hlist_node, next), HLIST_NODE_NEXT);
     same!(size_of::<pernet_operations>(), PERNET_OPERATIONS_SIZE);
     same!(offset_of!(pernet_operations, init), PERNET_OPERATIONS_INIT);
     same!(offset_of!(pernet_operations, exit), PERNET_OPERATIONS_EXIT);

@@ -123,17 +123,18 @@ impl<'a> Request<'a> {
         self.sock.has_listeners(group)
     }
 
-    /// The number of sockets subscribing to each of groups 1..=32 in the family's
-    /// namespace. Counting walks every subscribed socket of the protocol with interrupts
-    /// off (see `membership.rs`), so it is done at most once per datagram: however many
-    /// requests one `sendmsg` carries, they share one count.
-    pub(crate) fn subscribers(&self) -> [u32; MAX_GROUPS] {
+    /// The number of sockets of the family's namespace that a multicast to each group
+    /// reaches (index 0 is group 1; see `membership.rs`). Counting walks every subscribed
+    /// socket of the protocol once per listened group, as that many events would, so it
+    /// is done at most once per datagram: however many requests one `sendmsg` carries,
+    /// they share one count.
+    pub(crate) fn subscribers(&self) -> Result<[u32; MAX_GROUPS]> {
         if let Some(counts) = self.subscribers.get() {
-            return counts;
+            return Ok(counts);
         }
-        let counts = membership::subscribers(self.sock);
+        let counts = membership::subscribers(self.sock, Gfp::Kernel)?;
         self.subscribers.set(Some(counts));
-        counts
+        Ok(counts)
     }
 
     /// Multicasts `skb` to `group` (see [`SocketRef::broadcast`]), after the answers so

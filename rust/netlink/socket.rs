@@ -6,6 +6,7 @@
 use super::core_internals as local;
 use super::skb::{Gfp, SkBuff};
 use crate::compat::ffi;
+use core::ffi::{c_int, c_void};
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::bindings;
@@ -101,4 +102,67 @@ impl<'a> SocketRef<'a> {
             bindings::netlink_broadcast(self.sk.as_ptr(), skb.into_raw(), 0, group, gfp.raw())
         })
     }
+
+    /// The number of sockets of this socket's namespace that a multicast of `skb` to
+    /// `group` (1-based) is offered to, counted by the core's multicast walk, which offers
+    /// each copy to a filter that counts and drops it: nobody receives `skb`, which is
+    /// consumed. An [`SkBuff`] is unshared, so the walk never clones it: each copy is
+    /// the same skb, referenced once more and dropped again. See `membership.rs`.
+    pub(super) fn count_receivers(&self, skb: SkBuff, group: u32, gfp: Gfp) -> u32 {
+        let mut count = ReceiverCount {
+            // SAFETY: `sk` is live (type invariant); a socket's namespace never changes.
+            net: unsafe {
+                (*self.sk.as_ptr().cast::<local::sock>())
+                    .__sk_common
+                    .skc_net
+                    .net
+            },
+            n: 0,
+        };
+        // SAFETY: `sk` is live (type invariant); the call consumes the skb in every case,
+        // and we hand over ownership. The core calls `count_receiver` only during the
+        // call, with `&raw mut count`, which outlives it and nothing else uses meanwhile.
+        // The result is `-ESRCH` (nothing delivered) by construction.
+        unsafe {
+            bindings::netlink_broadcast_filtered(
+                self.sk.as_ptr(),
+                skb.into_raw(),
+                0,
+                group,
+                gfp.raw(),
+                Some(count_receiver),
+                (&raw mut count).cast(),
+            )
+        };
+        count.n
+    }
+}
+
+/// What [`count_receiver`] counts: receivers in `net`.
+struct ReceiverCount {
+    net: *mut local::net,
+    n: u32,
+}
+
+/// The filter of [`SocketRef::count_receivers`]: counts `dsk` if it is in the namespace
+/// being counted, and drops the copy (a non-zero return).
+///
+/// # Safety
+///
+/// `dsk` is a live socket (the core holds a reference to it for the call) and `data` the
+/// `ReceiverCount` of the `count_receivers` call running now, used by nothing else.
+unsafe extern "C" fn count_receiver(
+    dsk: *mut bindings::sock,
+    _skb: *mut bindings::sk_buff,
+    data: *mut c_void,
+) -> c_int {
+    // SAFETY: `data` is the count of the call running now, not otherwise used during it
+    // (function contract).
+    let count = unsafe { &mut *data.cast::<ReceiverCount>() };
+    // SAFETY: `dsk` is live (function contract); a socket's namespace never changes.
+    let net = unsafe { (*dsk.cast::<local::sock>()).__sk_common.skc_net.net };
+    if core::ptr::eq(net, count.net) {
+        count.n += 1;
+    }
+    1
 }

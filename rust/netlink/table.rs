@@ -8,7 +8,7 @@ use kernel::bindings;
 
 /// `nl_table_lock` held for reading, with interrupts off, until dropped. Everything the
 /// core changes in `nl_table` (registrations, multicast lists, a socket's groups) it
-/// changes under the lock held for writing.
+/// changes under the lock held for writing. Held only to read one field.
 pub(super) struct TableReadGuard {
     /// The saved interrupt state (a C `unsigned long`, `usize` in the kernel's bindings).
     flags: usize,
@@ -27,20 +27,10 @@ impl TableReadGuard {
         Self { flags }
     }
 
-    /// The head of the multicast list of `protocol`: the sockets subscribed to any of
-    /// its groups, linked through `sk_bind_node`.
-    pub(super) fn mc_list_first(&self, protocol: usize) -> *mut local::hlist_node {
-        match entry(protocol) {
-            // SAFETY: `e` is a live entry (see `entry`); `mc_list` changes only under
-            // the lock held for writing, kept out by this guard.
-            Some(e) => unsafe { (*e).mc_list.first },
-            None => core::ptr::null_mut(),
-        }
-    }
-
     /// Whether protocol `unit` is registered (see [`unit_registered`]).
     fn registered(&self, unit: usize) -> bool {
-        // SAFETY: As in `mc_list_first`: `registered` changes only under the write lock.
+        // SAFETY: `e` is a live entry (see `entry`); `registered` changes only under the
+        // lock held for writing, kept out by this guard.
         entry(unit).is_some_and(|e| unsafe { (*e).registered } != 0)
     }
 }

@@ -73,7 +73,8 @@ pub(crate) fn set(
                 .at(p.offset(attr::VALUE)),
         );
     }
-    // Allocate before taking the lock.
+    // Copy before taking the lock (the tree node, needed only for a new key, is allocated
+    // under it: a replace allocates none).
     let (key_buf, value_buf) = (Key::new(k)?, copy(v)?);
     let mut store = f.store.lock();
     store.set(key_buf, value_buf, req.hdr().flags, f.quota())?;

@@ -156,7 +156,7 @@ impl Family {
         let this = &*this;
         let entries = this.store.lock().len() as u32;
         let s = &this.stats;
-        let subscribers = req.subscribers();
+        let subscribers = req.subscribers()?;
         req.reply(msg::STATS, 0, 512, |w| {
             w.put_u32(attr::FAMILY, this.number)?;
             w.put_u64(attr::STAT_RX, Stats::read(&s.rx))?;

@@ -5,8 +5,8 @@
 //! so a dump can tell it raced with one.
 //!
 //! Everything the store allocates is made on behalf of the requesting task and charged to
-//! its memory cgroup (`GFP_KERNEL_ACCOUNT`, as rtnetlink and nf_tables charge what users
-//! create), and bounded by a [`Quota`] in entries and in bytes.
+//! its memory cgroup, refused with `ENOMEM` when that is full
+//! ([`GFP_KERNEL_ACCOUNT_MAYFAIL`]), and bounded by a [`Quota`] in entries and in bytes.
 
 use core::num::NonZeroU32;
 use kernel::error::code::{EEXIST, ENOENT, ENOSPC};
@@ -14,6 +14,7 @@ use kernel::prelude::*;
 use kernel::rbtree::{Entry, RBTree, RBTreeNodeReservation};
 
 use crate::compat::bytes::Bytes;
+use crate::compat::gfp::GFP_KERNEL_ACCOUNT_MAYFAIL;
 use crate::netlink::Failure;
 use crate::params::Quota;
 use crate::proto::wire::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE};
@@ -76,7 +77,7 @@ impl Ord for Key {
 
 /// A copy of `bytes`, charged to the calling task's memory cgroup.
 pub(crate) fn copy(bytes: &[u8]) -> Result<Bytes> {
-    Bytes::copy_from(bytes, GFP_KERNEL_ACCOUNT)
+    Bytes::copy_from(bytes, GFP_KERNEL_ACCOUNT_MAYFAIL)
 }
 
 /// How a [`Store::walk_from`] ended.
@@ -174,7 +175,10 @@ impl Store {
                 if bytes > quota.max_bytes {
                     return Err(Failure::new(ENOSPC, quota.bytes_full));
                 }
-                entry.insert(value, RBTreeNodeReservation::new(GFP_KERNEL_ACCOUNT)?);
+                entry.insert(
+                    value,
+                    RBTreeNodeReservation::new(GFP_KERNEL_ACCOUNT_MAYFAIL)?,
+                );
                 self.len += 1;
                 self.bytes = bytes;
             }

@@ -11,7 +11,7 @@
 #include <linux/user_namespace.h>
 /*
  * The netlink core's private header (net/netlink/, on the include path from Kbuild), as
- * netlink_diag uses it: the multicast membership of every socket of a protocol, to count
- * a group's subscribers. nl_table and nl_table_lock are exported for this.
+ * netlink_diag uses it: a sending socket's flags (struct netlink_sock), and whether a
+ * protocol is registered (nl_table, nl_table_lock, exported for netlink_diag).
  */
 #include <af_netlink.h>

@@ -29,17 +29,12 @@ void nlfam_layout(void)
 	DEFINE(SOCK_SK_PROTOCOL, offsetof(struct sock, sk_protocol));
 	DEFINE(SOCK_SK_ERR, offsetof(struct sock, sk_err));
 	DEFINE(SOCK_SKC_NET, offsetof(struct sock, __sk_common.skc_net));
-	DEFINE(SOCK_SKC_BIND_NODE, offsetof(struct sock, __sk_common.skc_bind_node));
 	DEFINE(NETLINK_SOCK_SIZE, sizeof(struct netlink_sock));
 	DEFINE(NETLINK_SOCK_SK, offsetof(struct netlink_sock, sk));
 	DEFINE(NETLINK_SOCK_FLAGS, offsetof(struct netlink_sock, flags));
-	DEFINE(NETLINK_SOCK_NGROUPS, offsetof(struct netlink_sock, ngroups));
-	DEFINE(NETLINK_SOCK_GROUPS, offsetof(struct netlink_sock, groups));
 	DEFINE(NETLINK_TABLE_SIZE, sizeof(struct netlink_table));
-	DEFINE(NETLINK_TABLE_MC_LIST, offsetof(struct netlink_table, mc_list));
 	DEFINE(NETLINK_TABLE_REGISTERED, offsetof(struct netlink_table, registered));
 	DEFINE(NET_USER_NS, offsetof(struct net, user_ns));
-	DEFINE(HLIST_NODE_NEXT, offsetof(struct hlist_node, next));
 	DEFINE(PERNET_OPERATIONS_SIZE, sizeof(struct pernet_operations));
 	DEFINE(PERNET_OPERATIONS_INIT, offsetof(struct pernet_operations, init));
 	DEFINE(PERNET_OPERATIONS_EXIT, offsetof(struct pernet_operations, exit));

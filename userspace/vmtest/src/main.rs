@@ -18,6 +18,7 @@ use nlfam::proto::wire::{
 };
 use nlfam::{Error, Message, Socket};
 use std::io::Read;
+use std::os::fd::AsRawFd;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -829,6 +830,53 @@ fn stats(family: u32) -> Check {
         "# subscriber counts: {:?}, after a close {:?}",
         c.subscribers, d.subscribers
     );
+    unbound_subscriber(&mut s, family)
+}
+
+/// The count says who receives: a socket that joins a group without being bound (port id
+/// 0) gets no event, since the core skips port id 0 in the module's multicasts (sent from
+/// port 0); it must not be counted. Once bound it must be, and receive.
+fn unbound_subscriber(s: &mut Socket, family: u32) -> Check {
+    const GROUP: u32 = 7;
+    let count = |s: &mut Socket| -> Result<u32, String> {
+        let st = s.stats().map_err(|e| e.to_string())?;
+        Ok(st
+            .subscribers
+            .iter()
+            .find(|(g, _)| *g == GROUP)
+            .map_or(0, |(_, n)| *n))
+    };
+    let fd = raw::socket(family).map_err(|e| format!("socket: {e}"))?;
+    let fd = fd.as_raw_fd();
+    raw::set_opt(fd, libc::SOL_NETLINK, libc::NETLINK_ADD_MEMBERSHIP, GROUP)
+        .map_err(|e| format!("join {GROUP} unbound: {e}"))?;
+    let mut buf = [0u8; 4096];
+    let unbound = count(s)?;
+    s.publish(GROUP, b"to nobody").map_err(|e| e.to_string())?;
+    let got = raw::recv(fd, &mut buf, libc::MSG_DONTWAIT);
+    ensure!(
+        matches!(&got, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "an unbound member of group {GROUP} received an event: {got:?}"
+    );
+    ensure!(
+        unbound == 0,
+        "an unbound member of group {GROUP}, which receives nothing, is counted: {unbound}"
+    );
+    // `bind()` sets the membership to its mask: keep the group.
+    raw::bind(fd, 0, 1 << (GROUP - 1)).map_err(|e| format!("bind: {e}"))?;
+    let bound = count(s)?;
+    s.publish(GROUP, b"to the member")
+        .map_err(|e| e.to_string())?;
+    let got = raw::recv(fd, &mut buf, libc::MSG_DONTWAIT);
+    ensure!(
+        got.is_ok(),
+        "the bound member of group {GROUP} received nothing: {got:?}"
+    );
+    ensure!(
+        bound == 1,
+        "the bound member of group {GROUP} is counted {bound} times, want 1"
+    );
+    eprintln!("# group {GROUP}: unbound member counted {unbound}, once bound {bound}");
     Ok(())
 }
 

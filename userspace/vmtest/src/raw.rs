@@ -53,3 +53,36 @@ pub fn set_opt(fd: RawFd, level: i32, opt: i32, val: u32) -> io::Result<()> {
     };
     check(r as isize).map(drop)
 }
+
+/// A netlink socket of protocol `family`, not bound.
+pub fn socket(family: u32) -> io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain arguments.
+    let fd = check(unsafe {
+        libc::socket(
+            libc::AF_NETLINK,
+            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+            family as i32,
+        )
+    } as isize)?;
+    // SAFETY: `fd` was just opened and is owned by nothing else.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// `bind()` to port id `pid` (0: the kernel picks one) and the group mask `groups`.
+pub fn bind(fd: RawFd, pid: u32, groups: u32) -> io::Result<()> {
+    // SAFETY: `sockaddr_nl` is plain data; all-zero is valid.
+    let mut a: libc::sockaddr_nl = unsafe { zeroed() };
+    a.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+    a.nl_pid = pid;
+    a.nl_groups = groups;
+    // SAFETY: `a` is a valid address of the given size.
+    let r = unsafe {
+        libc::bind(
+            fd,
+            (&a as *const libc::sockaddr_nl).cast(),
+            size_of::<libc::sockaddr_nl>() as u32,
+        )
+    };
+    check(r as isize).map(drop)
+}

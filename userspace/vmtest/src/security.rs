@@ -186,6 +186,103 @@ pub fn charged(family: u32, memory_current: &str, n: usize, size: usize) -> Chec
     })
 }
 
+/// A full memory cgroup refuses the request, it does not kill: a user stores values of
+/// `size` bytes until a SET fails, in a cgroup (`cgroup_dir`) whose `memory.max` it sets
+/// (the file is delegated to it) to what it uses now plus `headroom` bytes. The failure
+/// must be `ENOMEM` with the cgroup at its limit (`memory.peak` within 1 MiB of
+/// `memory.max`, `memory.events` counting `max` events and no `oom` or `oom_kill`: with
+/// plain `GFP_KERNEL_ACCOUNT` the charge invokes the memory-cgroup OOM killer instead,
+/// which kills this process). What an entry is charged depends on the allocator's
+/// configuration (a debug kernel's slab metadata doubles a 4000-byte value's). Freeing a few entries must then make room again, with what was
+/// stored intact.
+///
+/// At the limit, reclaim evicts the cgroup's file pages, and this process faulting one
+/// of them back in would itself be OOM-killed: so its mappings are locked in memory first
+/// (`mlockall`, which needs `RLIMIT_MEMLOCK` raised by the caller), and it frees room
+/// right after the refusal, before anything else.
+pub fn memcg_full(family: u32, cgroup_dir: &str, headroom: u64, size: usize) -> Check {
+    let mut s = open(family)?;
+    let value = vec![0x5au8; size];
+    let key = |i: usize| format!("m{i:06}").into_bytes();
+    // The paths this check takes after the refusal, once before it: their code is then
+    // resident (and locked below), and their buffers allocated.
+    let cur_path = format!("{cgroup_dir}/memory.current");
+    let events_path = format!("{cgroup_dir}/memory.events");
+    s.set(b"warm-up", &value, SetMode::Create)
+        .map_err(|e| e.to_string())?;
+    let warm = refusal(s.set(b"warm-up", &value, SetMode::Create))?;
+    s.del(b"warm-up").map_err(|e| e.to_string())?;
+    let _ = (
+        s.get(b"warm-up"),
+        std::fs::read_to_string(&events_path),
+        warm,
+    );
+    // SAFETY: plain flags.
+    if unsafe { libc::mlockall(libc::MCL_CURRENT) } != 0 {
+        return Err(format!(
+            "mlockall: {} (raise RLIMIT_MEMLOCK)",
+            std::io::Error::last_os_error()
+        ));
+    }
+    let max = read_number(&cur_path)? + headroom;
+    std::fs::write(format!("{cgroup_dir}/memory.max"), max.to_string())
+        .map_err(|e| format!("{cgroup_dir}/memory.max: {e}"))?;
+    let limit = (2 * headroom) as usize / size + 1000;
+    let mut stored = 0;
+    let refused = loop {
+        if stored == limit {
+            return Err(format!(
+                "{stored} values of {size} B stored without a refusal in a cgroup of {max} B"
+            ));
+        }
+        match s.set(&key(stored), &value, SetMode::Create) {
+            Ok(()) => stored += 1,
+            Err(e) => break e,
+        }
+    };
+    // Make room first: at the limit even reading a cgroup file (the kernel's buffer for
+    // it is charged) could OOM. `memory.peak` then says how high usage went.
+    let freed = 16.min(stored);
+    for i in stored - freed..stored {
+        s.del(&key(i))
+            .map_err(|e| format!("DEL after the refusal: {e}"))?;
+    }
+    let peak = read_number(&format!("{cgroup_dir}/memory.peak"))?;
+    let events =
+        std::fs::read_to_string(&events_path).map_err(|e| format!("memory.events: {e}"))?;
+    let event = |name: &str| -> u64 {
+        events
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or(0)
+    };
+    eprintln!(
+        "# {stored} values of {size} B stored with memory.max at {max} B (+{headroom} B), \
+         then (memory.peak {peak} B): {refused}; \
+         memory.events max {} oom {} oom_kill {}",
+        event("max"),
+        event("oom"),
+        event("oom_kill")
+    );
+    match &refused {
+        Error::Kernel { errno, .. } if *errno == errno::ENOMEM => {}
+        other => return Err(format!("want ENOMEM when the cgroup is full, got {other}")),
+    }
+    ensure(
+        event("max") > 0 && event("oom") == 0 && event("oom_kill") == 0,
+        || format!("want the cgroup's limit reached without an OOM: memory.events says {events:?}"),
+    )?;
+    ensure(peak + (1 << 20) >= max, || {
+        format!("refused with memory.peak {peak} B, well below memory.max {max} B")
+    })?;
+    let first = s
+        .get(&key(0))
+        .map_err(|e| format!("GET after the refusal: {e}"))?;
+    ensure(first == value, || "a stored value changed".into())?;
+    s.set(&key(stored), &value, SetMode::Create)
+        .map_err(|e| format!("SET after freeing {freed} entries: {e}"))
+}
+
 /// Sets the heartbeat period and expects `want` (0 = accepted, else that errno, with the
 /// extack naming `text`).
 pub fn config_expect(family: u32, period: u32, want: i32, text: &str) -> Check {
@@ -360,6 +457,7 @@ pub fn dispatch(args: &[String]) -> Check {
             text(4)?,
         ),
         Some("charged") => charged(family, text(1)?, num(2)? as usize, num(3)? as usize),
+        Some("memcg-full") => memcg_full(family, text(1)?, num(2)?, num(3)? as usize),
         Some("config-expect") => {
             let want = match text(2)? {
                 "ok" => 0,
@@ -381,6 +479,7 @@ pub fn dispatch(args: &[String]) -> Check {
         _ => Err(
             "usage: nlfam-vmtest sec dump-intr-every-write REPS | publish-uid UID |\n\
              quota ENTRIES KEY_LEN VALUE_LEN PARAM | charged MEMORY_CURRENT N SIZE |\n\
+             memcg-full CGROUP_DIR HEADROOM SIZE |\n\
              config-expect PERIOD ok|ERANGE|ENOSPC [TEXT] | config-hold PERIOD |\n\
              heartbeat-isolated | subscribe-hold GROUP | config-storm ROUNDS  [--family N]"
                 .into(),
