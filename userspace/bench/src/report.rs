@@ -180,9 +180,9 @@ fn fill(template: &str, v: &Value) -> Option<String> {
 impl Data {
     /// Reads a raw result written by [`merge`].
     pub fn parse(v: &Value) -> Result<Data, String> {
-        if v["schema"] != 1 {
-            return Err("not an nlfam-bench result (schema 1)".into());
-        }
+        let meta = v.as_object().filter(|_| v["schema"] == 1);
+        let mut meta = meta.ok_or("not an nlfam-bench result (schema 1)")?.clone();
+        meta.remove("rows");
         let (mut rows, mut stats) = (Vec::new(), BTreeMap::new());
         for r in items(&v["rows"]) {
             let row = row_of(&r["id"])?;
@@ -197,12 +197,8 @@ impl Data {
         rows.sort();
         let labels = items(&v["labels"]).filter_map(Value::as_str);
         let modules = labels.filter(|l| *l != FLOOR).map(String::from).collect();
-        let mut meta = v.clone();
-        if let Some(m) = meta.as_object_mut() {
-            m.remove("rows");
-        }
         Ok(Data {
-            meta,
+            meta: meta.into(),
             modules,
             rows,
             stats,
@@ -225,21 +221,13 @@ impl Data {
     /// Echo over floor by the pooled median round trip (a point value: no interval).
     fn p50_ratio(&self, size: u64, label: &str) -> Option<Ratio> {
         let p50 = |label| self.stat(Row::new(Kind::Echo, size), label)?.p50;
-        let ratio = p50(label)? / p50(FLOOR)?;
-        Some(Ratio {
-            ratio,
-            lo: f64::NAN,
-            hi: f64::NAN,
-            df: f64::NAN,
-        })
+        let (ratio, lo, hi, df) = (p50(label)? / p50(FLOOR)?, f64::NAN, f64::NAN, f64::NAN);
+        Some(Ratio { ratio, lo, hi, df })
     }
 
     /// The pair compared in the ratio columns ("rust" / "c"), if two modules ran.
     fn pair(&self) -> Option<(&str, &str)> {
-        match &self.modules[..] {
-            [a, b, ..] => Some((a, b)),
-            _ => None,
-        }
+        Some((self.modules.first()?, self.modules.get(1)?))
     }
 
     /// The columns of the latency and scaling tables: the modules, then the floor.
@@ -482,12 +470,8 @@ mod tests {
         assert_eq!(floor["loaded"], "c");
         let hist = Hist::from_json(&raw["rows"][0]["latency_hist"]["floor"]);
         assert_eq!(hist.count(), 2);
-        let r = Ratio {
-            ratio: 1.034,
-            lo: 0.991,
-            hi: 1.079,
-            df: 10.0,
-        };
+        let (ratio, lo, hi, df) = (1.034, 0.991, 1.079, 10.0);
+        let r = Ratio { ratio, lo, hi, df };
         let verdicts = [(1.0, true), (1.05, true), (1.1, true), (1.0, false)];
         let verdicts = verdicts.map(|(limit, at_least)| verdict(&r, limit, at_least));
         assert_eq!(verdicts, ["yes", "within CI", "no", "within CI"]);
