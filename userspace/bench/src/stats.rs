@@ -84,11 +84,8 @@ pub fn ratio(a: &Summary, b: &Summary) -> Option<Ratio> {
     let (va, vb, ratio) = (rel_var(a), rel_var(b), a.mean / b.mean);
     let df = (va + vb).powi(2) / (va * va / (a.n - 1) as f64 + vb * vb / (b.n - 1) as f64);
     // Without spread (df is NaN) there is no interval to compute.
-    let t_se = if va + vb == 0.0 {
-        0.0
-    } else {
-        t975(df) * (va + vb).sqrt()
-    };
+    let t = if va + vb == 0.0 { 0.0 } else { t975(df) };
+    let t_se = t * (va + vb).sqrt();
     let (lo, hi) = (ratio * (-t_se).exp(), ratio * t_se.exp());
     Some(Ratio { ratio, lo, hi, df })
 }
@@ -261,13 +258,8 @@ mod tests {
         close(r.hi, 2.423_745_793, 1e-6);
         // a: mean 100, sd 10, n 40; b: mean 80, sd 4, n 10: relative variances 2.5e-4 each,
         // df = 4 / (1/39 + 1/9) = 29.25, interval 1.25 · exp(∓ 2.04447061 · sqrt(5e-4)).
-        let summary = |n, mean, sd| Summary {
-            n,
-            mean,
-            sd,
-            half: 0.0,
-        };
-        let (a, b) = (summary(40, 100.0, 10.0), summary(10, 80.0, 4.0));
+        let summary = |n, mean, sd, half| Summary { n, mean, sd, half };
+        let (a, b) = (summary(40, 100.0, 10.0, 0.0), summary(10, 80.0, 4.0, 0.0));
         let r = ratio(&a, &b).unwrap();
         close(r.df, 29.25, 1e-9);
         close(r.hi, 1.25 * (2.044_470_61 * 5e-4f64.sqrt()).exp(), 1e-8);
