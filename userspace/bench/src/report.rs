@@ -141,12 +141,12 @@ fn verdict(r: &Ratio, limit: f64, at_least: bool) -> &'static str {
 
 /// A markdown section: its title, then a table whose first `left` columns are
 /// left-aligned and the others (numbers) right-aligned.
-fn section(o: &mut String, title: &str, left: usize, head: &[String], rows: &[Vec<String>]) {
+fn section(title: &str, left: usize, head: &[String], rows: &[Vec<String>]) -> String {
     let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
     let align = |i| if i < left { "---|" } else { "---:|" };
     let rule: String = (0..head.len()).map(align).collect();
-    *o += &format!("## {title}\n\n{}|{rule}\n", line(head));
-    rows.iter().for_each(|r| *o += &line(r));
+    let body: String = rows.iter().map(|r| line(r)).collect();
+    format!("## {title}\n\n{}|{rule}\n{body}", line(head))
 }
 
 /// The report's header: a line per part of the metadata (see [`fill`]).
@@ -243,12 +243,7 @@ impl Data {
 
     /// The report in markdown: header, throughput with ratios, latency, scaling, targets.
     pub fn markdown(&self) -> String {
-        let mut o = self.header();
-        self.throughput(&mut o);
-        self.latency(&mut o);
-        self.scaling(&mut o);
-        self.targets(&mut o);
-        o
+        self.header() + &self.throughput() + &self.latency() + &self.scaling() + &self.targets()
     }
 
     /// The header: the lines of [`HEADER`] whose metadata the raw result has.
@@ -275,7 +270,7 @@ impl Data {
         lines.join("\n") + "\n\n"
     }
 
-    fn throughput(&self, o: &mut String) {
+    fn throughput(&self) -> String {
         let pair = self.pair();
         let mut head = vec!["row".to_string(), "unit".into()];
         head.extend(self.modules.iter().cloned());
@@ -293,15 +288,16 @@ impl Data {
             cells.push(cell(self.stat(r, FLOOR), rate));
             rows.push(cells);
         }
-        section(o, "Throughput", 2, &head, &rows);
-        if let Some((a, _)) = pair {
-            *o += &format!("\nA ratio above 1 means {a} is faster.\n");
-        }
-        *o += "\nFan-out rates count deliveries (events received by subscribers).\n\n";
+        let faster = pair.map(|(a, _)| format!("\nA ratio above 1 means {a} is faster.\n"));
+        let fanout = "\nFan-out rates count deliveries (events received by subscribers).\n\n";
+        section("Throughput", 2, &head, &rows) + &faster.unwrap_or_default() + fanout
     }
 
-    fn latency(&self, o: &mut String) {
+    fn latency(&self) -> String {
         let (sizes, columns) = (self.sizes(Kind::Echo), self.columns());
+        if sizes.is_empty() {
+            return String::new();
+        }
         let mut head = vec!["payload".to_string()];
         let percentiles = |l: &&str| [format!("{l} p50"), format!("{l} p99")];
         head.extend(columns.iter().flat_map(percentiles));
@@ -318,15 +314,12 @@ impl Data {
             cells.extend(self.modules.iter().map(|l| ratio(l)));
             rows.push(cells);
         }
-        if !sizes.is_empty() {
-            let title = "Round-trip latency, µs (one message per syscall; percentiles of every \
-                         round trip of the row, pooled over its samples)";
-            section(o, title, 1, &head, &rows);
-            *o += "\n";
-        }
+        let title = "Round-trip latency, µs (one message per syscall; percentiles of every \
+                     round trip of the row, pooled over its samples)";
+        section(title, 1, &head, &rows) + "\n"
     }
 
-    fn scaling(&self, o: &mut String) {
+    fn scaling(&self) -> String {
         let columns = self.columns();
         let mut head = vec!["series".to_string(), "size".into()];
         head.extend(columns.iter().flat_map(|l| [l.to_string(), "×".into()]));
@@ -352,12 +345,11 @@ impl Data {
         }
         let title = "Scaling: cost per operation against size, µs (×: relative to the smallest \
                      size of the series)";
-        section(o, title, 2, &head, &rows);
-        *o += "\n";
+        section(title, 2, &head, &rows) + "\n"
     }
 
     /// The issue's targets (informational) with the measured ratios and verdicts.
-    fn targets(&self, o: &mut String) {
+    fn targets(&self) -> String {
         let mut rows = Vec::new();
         if let Some((a, b)) = self.pair() {
             let modules = self.rows.iter().filter(|r| r.kind != Kind::Floor);
@@ -401,9 +393,9 @@ impl Data {
         }
         let mut head = vec!["target".to_string()];
         head.extend(self.modules.iter().cloned());
-        section(o, "Targets (informational)", head.len(), &head, &rows);
-        *o += "\n\"yes\": the estimate meets the target; \"within CI\": only the 95% interval \
-               reaches it; targets never fail the run.\n";
+        section("Targets (informational)", head.len(), &head, &rows)
+            + "\n\"yes\": the estimate meets the target; \"within CI\": only the 95% interval \
+               reaches it; targets never fail the run.\n"
     }
 
     /// Statistics per row and label, for the chart: rate and cost (mean, half-width,
