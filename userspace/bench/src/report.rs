@@ -256,9 +256,9 @@ impl Data {
         let once = " (every round loads each module once; the first one swaps every round)";
         let rounds = c["rounds"].as_u64().filter(|&n| n > 1);
         let rounds = rounds.map(|n| format!(" in {n} rounds{once}"));
-        let quick = c["quick"] == true;
         m["modules"] = modules.into();
         m["rounds"] = rounds.unwrap_or_default().into();
+        let quick = c["quick"] == true;
         m["quick"] = if quick { ", QUICK sizes" } else { "" }.into();
         m["params"] = c["params"].as_str().unwrap_or("").into();
         m["cpuid"] = accelerator_of(m["guest"]["hypervisor"].as_str().unwrap_or("")).into();
@@ -327,12 +327,10 @@ impl Data {
         let cost = |s: &Stat| fmt_rate(s.cost.mean / 1000.0, s.cost.half / 1000.0);
         let times = |g: Ratio| format!("{:.2}", g.ratio);
         let mut rows = Vec::new();
-        for spec in &SPECS {
-            let (Some(series), sizes) = (spec.series, self.sizes(spec.kind)) else {
-                continue;
-            };
+        for (kind, series) in SPECS.iter().filter_map(|s| Some((s.kind, s.series?))) {
+            let sizes = self.sizes(kind);
             for &size in &sizes {
-                let (row, base) = (Row::new(spec.kind, size), Row::new(spec.kind, sizes[0]));
+                let (row, base) = (Row::new(kind, size), Row::new(kind, sizes[0]));
                 let mut cells = vec![series.to_string(), row.size_label()];
                 for l in &columns {
                     let growth = self.ratio((base, l), (row, l));
