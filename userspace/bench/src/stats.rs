@@ -108,10 +108,10 @@ fn ln_gamma(mut x: f64) -> f64 {
 /// rule on 1000 panels. The distribution function is concave on t > 0, so the iterates
 /// from 0 rise monotonically to the root.
 pub fn t975(df: f64) -> f64 {
-    assert!(df >= 1.0, "t quantile of df = {df}");
-    // Beyond 1e7 degrees of freedom t is normal to 1e-7; more would only cost precision
-    // in the log-gamma differences.
-    let df = df.min(1e7);
+    assert!(df > 0.0, "t quantile of df = {df}");
+    // Welch's df falls below 1 only by rounding. Beyond 1e7 degrees of freedom t is normal
+    // to 1e-7; more would only cost precision in the log-gamma differences.
+    let df = df.clamp(1.0, 1e7);
     let ln_c = ln_gamma((df + 1.0) / 2.0) - ln_gamma(df / 2.0) - 0.5 * (df * PI).ln();
     let density = |x: f64| (ln_c - (df + 1.0) / 2.0 * (x * x / df).ln_1p()).exp();
     let (mut t, mut step) = (0.0, f64::INFINITY);
@@ -227,6 +227,7 @@ mod tests {
         // Two-sided 95% critical values, qt(0.975, df) in R, fractional df (Welch) too.
         let known = [
             (1.0, 12.7062047),
+            (1.0 - 1e-15, 12.7062047),
             (1.5, 6.0166631),
             (2.0, 4.3026527),
             (2.5, 3.5746548),
