@@ -141,12 +141,12 @@ fn verdict(r: &Ratio, limit: f64, at_least: bool) -> &'static str {
 
 /// A markdown section: its title, then a table whose first `left` columns are
 /// left-aligned and the others (numbers) right-aligned.
-fn section(o: &mut String, title: &str, left: usize, head: &[String], rows: &[Vec<String>]) {
+fn section(title: &str, left: usize, head: &[String], rows: &[Vec<String>]) -> String {
     let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
     let align = |i| if i < left { "---|" } else { "---:|" };
     let rule: String = (0..head.len()).map(align).collect();
-    *o += &format!("## {title}\n\n{}|{rule}\n", line(head));
-    rows.iter().for_each(|r| *o += &line(r));
+    let body: String = rows.iter().map(|r| line(r)).collect();
+    format!("## {title}\n\n{}|{rule}\n{body}", line(head))
 }
 
 /// The report's header: a line per part of the metadata (see [`fill`]).
@@ -180,9 +180,9 @@ fn fill(template: &str, v: &Value) -> Option<String> {
 impl Data {
     /// Reads a raw result written by [`merge`].
     pub fn parse(v: &Value) -> Result<Data, String> {
-        if v["schema"] != 1 {
-            return Err("not an nlfam-bench result (schema 1)".into());
-        }
+        let meta = v.as_object().filter(|_| v["schema"] == 1);
+        let mut meta = meta.ok_or("not an nlfam-bench result (schema 1)")?.clone();
+        meta.remove("rows");
         let (mut rows, mut stats) = (Vec::new(), BTreeMap::new());
         for r in items(&v["rows"]) {
             let row = row_of(&r["id"])?;
@@ -197,12 +197,8 @@ impl Data {
         rows.sort();
         let labels = items(&v["labels"]).filter_map(Value::as_str);
         let modules = labels.filter(|l| *l != FLOOR).map(String::from).collect();
-        let mut meta = v.clone();
-        if let Some(m) = meta.as_object_mut() {
-            m.remove("rows");
-        }
         Ok(Data {
-            meta,
+            meta: meta.into(),
             modules,
             rows,
             stats,
@@ -225,21 +221,13 @@ impl Data {
     /// Echo over floor by the pooled median round trip (a point value: no interval).
     fn p50_ratio(&self, size: u64, label: &str) -> Option<Ratio> {
         let p50 = |label| self.stat(Row::new(Kind::Echo, size), label)?.p50;
-        let ratio = p50(label)? / p50(FLOOR)?;
-        Some(Ratio {
-            ratio,
-            lo: f64::NAN,
-            hi: f64::NAN,
-            df: f64::NAN,
-        })
+        let (ratio, lo, hi, df) = (p50(label)? / p50(FLOOR)?, f64::NAN, f64::NAN, f64::NAN);
+        Some(Ratio { ratio, lo, hi, df })
     }
 
     /// The pair compared in the ratio columns ("rust" / "c"), if two modules ran.
     fn pair(&self) -> Option<(&str, &str)> {
-        match &self.modules[..] {
-            [a, b, ..] => Some((a, b)),
-            _ => None,
-        }
+        Some((self.modules.first()?, self.modules.get(1)?))
     }
 
     /// The columns of the latency and scaling tables: the modules, then the floor.
@@ -255,12 +243,7 @@ impl Data {
 
     /// The report in markdown: header, throughput with ratios, latency, scaling, targets.
     pub fn markdown(&self) -> String {
-        let mut o = self.header();
-        self.throughput(&mut o);
-        self.latency(&mut o);
-        self.scaling(&mut o);
-        self.targets(&mut o);
-        o
+        self.header() + &self.throughput() + &self.latency() + &self.scaling() + &self.targets()
     }
 
     /// The header: the lines of [`HEADER`] whose metadata the raw result has.
@@ -273,9 +256,9 @@ impl Data {
         let once = " (every round loads each module once; the first one swaps every round)";
         let rounds = c["rounds"].as_u64().filter(|&n| n > 1);
         let rounds = rounds.map(|n| format!(" in {n} rounds{once}"));
-        let quick = c["quick"] == true;
         m["modules"] = modules.into();
         m["rounds"] = rounds.unwrap_or_default().into();
+        let quick = c["quick"] == true;
         m["quick"] = if quick { ", QUICK sizes" } else { "" }.into();
         m["params"] = c["params"].as_str().unwrap_or("").into();
         m["cpuid"] = accelerator_of(m["guest"]["hypervisor"].as_str().unwrap_or("")).into();
@@ -287,7 +270,7 @@ impl Data {
         lines.join("\n") + "\n\n"
     }
 
-    fn throughput(&self, o: &mut String) {
+    fn throughput(&self) -> String {
         let pair = self.pair();
         let mut head = vec!["row".to_string(), "unit".into()];
         head.extend(self.modules.iter().cloned());
@@ -305,15 +288,16 @@ impl Data {
             cells.push(cell(self.stat(r, FLOOR), rate));
             rows.push(cells);
         }
-        section(o, "Throughput", 2, &head, &rows);
-        if let Some((a, _)) = pair {
-            *o += &format!("\nA ratio above 1 means {a} is faster.\n");
-        }
-        *o += "\nFan-out rates count deliveries (events received by subscribers).\n\n";
+        let faster = pair.map(|(a, _)| format!("\nA ratio above 1 means {a} is faster.\n"));
+        let fanout = "\nFan-out rates count deliveries (events received by subscribers).\n\n";
+        section("Throughput", 2, &head, &rows) + &faster.unwrap_or_default() + fanout
     }
 
-    fn latency(&self, o: &mut String) {
+    fn latency(&self) -> String {
         let (sizes, columns) = (self.sizes(Kind::Echo), self.columns());
+        if sizes.is_empty() {
+            return String::new();
+        }
         let mut head = vec!["payload".to_string()];
         let percentiles = |l: &&str| [format!("{l} p50"), format!("{l} p99")];
         head.extend(columns.iter().flat_map(percentiles));
@@ -330,15 +314,12 @@ impl Data {
             cells.extend(self.modules.iter().map(|l| ratio(l)));
             rows.push(cells);
         }
-        if !sizes.is_empty() {
-            let title = "Round-trip latency, µs (one message per syscall; percentiles of every \
-                         round trip of the row, pooled over its samples)";
-            section(o, title, 1, &head, &rows);
-            *o += "\n";
-        }
+        let title = "Round-trip latency, µs (one message per syscall; percentiles of every \
+                     round trip of the row, pooled over its samples)";
+        section(title, 1, &head, &rows) + "\n"
     }
 
-    fn scaling(&self, o: &mut String) {
+    fn scaling(&self) -> String {
         let columns = self.columns();
         let mut head = vec!["series".to_string(), "size".into()];
         head.extend(columns.iter().flat_map(|l| [l.to_string(), "×".into()]));
@@ -346,12 +327,10 @@ impl Data {
         let cost = |s: &Stat| fmt_rate(s.cost.mean / 1000.0, s.cost.half / 1000.0);
         let times = |g: Ratio| format!("{:.2}", g.ratio);
         let mut rows = Vec::new();
-        for spec in &SPECS {
-            let (Some(series), sizes) = (spec.series, self.sizes(spec.kind)) else {
-                continue;
-            };
+        for (kind, series) in SPECS.iter().filter_map(|s| Some((s.kind, s.series?))) {
+            let sizes = self.sizes(kind);
             for &size in &sizes {
-                let (row, base) = (Row::new(spec.kind, size), Row::new(spec.kind, sizes[0]));
+                let (row, base) = (Row::new(kind, size), Row::new(kind, sizes[0]));
                 let mut cells = vec![series.to_string(), row.size_label()];
                 for l in &columns {
                     let growth = self.ratio((base, l), (row, l));
@@ -364,12 +343,11 @@ impl Data {
         }
         let title = "Scaling: cost per operation against size, µs (×: relative to the smallest \
                      size of the series)";
-        section(o, title, 2, &head, &rows);
-        *o += "\n";
+        section(title, 2, &head, &rows) + "\n"
     }
 
     /// The issue's targets (informational) with the measured ratios and verdicts.
-    fn targets(&self, o: &mut String) {
+    fn targets(&self) -> String {
         let mut rows = Vec::new();
         if let Some((a, b)) = self.pair() {
             let modules = self.rows.iter().filter(|r| r.kind != Kind::Floor);
@@ -413,9 +391,9 @@ impl Data {
         }
         let mut head = vec!["target".to_string()];
         head.extend(self.modules.iter().cloned());
-        section(o, "Targets (informational)", head.len(), &head, &rows);
-        *o += "\n\"yes\": the estimate meets the target; \"within CI\": only the 95% interval \
-               reaches it; targets never fail the run.\n";
+        section("Targets (informational)", head.len(), &head, &rows)
+            + "\n\"yes\": the estimate meets the target; \"within CI\": only the 95% interval \
+               reaches it; targets never fail the run.\n"
     }
 
     /// Statistics per row and label, for the chart: rate and cost (mean, half-width,
@@ -482,12 +460,8 @@ mod tests {
         assert_eq!(floor["loaded"], "c");
         let hist = Hist::from_json(&raw["rows"][0]["latency_hist"]["floor"]);
         assert_eq!(hist.count(), 2);
-        let r = Ratio {
-            ratio: 1.034,
-            lo: 0.991,
-            hi: 1.079,
-            df: 10.0,
-        };
+        let (ratio, lo, hi, df) = (1.034, 0.991, 1.079, 10.0);
+        let r = Ratio { ratio, lo, hi, df };
         let verdicts = [(1.0, true), (1.05, true), (1.1, true), (1.0, false)];
         let verdicts = verdicts.map(|(limit, at_least)| verdict(&r, limit, at_least));
         assert_eq!(verdicts, ["yes", "within CI", "no", "within CI"]);

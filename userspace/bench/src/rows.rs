@@ -64,10 +64,6 @@ impl Kind {
         &SPECS[self as usize]
     }
 
-    pub fn parse(name: &str) -> Option<Kind> {
-        SPECS.iter().find(|s| s.name == name).map(|s| s.kind)
-    }
-
     /// Whether the row needs the store filled to its size.
     pub fn uses_store(self) -> bool {
         self.spec().stage == 3
@@ -119,7 +115,7 @@ impl Row {
     /// its id ("dump/1M").
     fn matches(&self, f: &str) -> bool {
         let kv = matches!(self.kind, Kind::Set | Kind::Get);
-        Kind::parse(f) == Some(self.kind) || (kv && f == "kv") || self.id() == f
+        self.kind.spec().name == f || (kv && f == "kv") || self.id() == f
     }
 }
 
@@ -149,11 +145,9 @@ impl PlanArgs {
     /// The plan, checked: an unknown row name, or a filter that selects nothing, is an error.
     pub fn plan(&self) -> Result<&PlanArgs, String> {
         if let Some(f) = self.rows.iter().find(|f| !all_rows().any(|r| r.matches(f))) {
-            let kinds: Vec<_> = SPECS.iter().map(|s| s.name).chain(["kv"]).collect();
-            let kinds = kinds.join(", ");
-            return Err(format!(
-                "unknown row {f:?}: use {kinds} or an id like dump/1M"
-            ));
+            let kinds = SPECS.map(|s| s.name).join(", ");
+            let msg = format!("unknown row {f:?}: use {kinds}, kv or an id like dump/1M");
+            return Err(msg);
         }
         if self.rows().is_empty() {
             let rows = self.rows.join(",");
