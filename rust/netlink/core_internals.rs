@@ -4,9 +4,10 @@
 //! generated at build time by bindgen (see `Kbuild` and `core_internals/bindings.h`) for
 //! `struct sock` (6.12's `bindings` has it opaque), pernet operations,
 //! `init_net`, and the netlink core's private `struct netlink_sock` (a sender's flags) and
-//! `nl_table` (whether a protocol is registered, read as netlink_diag reads it). The types are distinct from `kernel::bindings`' namesakes; the netlink
-//! layer casts pointers between the two, which is sound because both describe the same C
-//! object with layouts generated from the same headers and flags.
+//! `nl_table` (whether a protocol is registered, read as netlink_diag reads it). The types
+//! are distinct from `kernel::bindings`' namesakes; the netlink layer casts pointers
+//! between the two, which is sound because both describe the same C object with layouts
+//! generated from the same headers and flags.
 
 #[allow(
     dead_code,

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Multicast membership: how many sockets of a namespace a multicast to each group
-//! reaches ([`subscribers`]).
+//! Multicast membership: how many sockets of a namespace a multicast to each group is
+//! offered to ([`subscribers`]).
 //!
 //! The core keeps membership per socket, not per group: `netlink_has_listeners` only says
 //! whether a group has anyone, in any namespace, and the `bind`/`unbind` callbacks cannot
 //! count (they run for repeated joins of the same group too, not for a `bind()` whose mask
 //! drops groups, and do not say which socket). So the count is taken with the core's own
-//! multicast walk: for each group that has listeners, an empty skb goes through
+//! multicast walk: for each group that has listeners, an skb goes through
 //! `netlink_broadcast_filtered` with a filter that counts the sockets of this namespace it
 //! is offered and drops every copy, so nobody receives anything.
 //!
@@ -15,13 +15,13 @@
 //! its table (`netlink_lock_table`), with interrupts on, in the requester's context. A
 //! count therefore costs what one event to each listened group costs (the list spans
 //! every namespace, so an event any user sends in a namespace of their own walks it
-//! too); nothing is walked with interrupts off. And it
-//! counts the sockets the core's membership checks let an event reach: a socket that
-//! joined a group without being bound (port id 0) is skipped, as the core skips it for
-//! every multicast this layer sends (from port id 0), and a socket of another namespace
-//! listening to all (`NETLINK_LISTEN_ALL_NSID`) is offered to the filter but not counted.
-//! (The filter runs before the checks of delivery itself: a full receive queue, or a
-//! socket's own BPF filter, may still drop an event for a counted socket.)
+//! too); nothing is walked with interrupts off. It counts the sockets the core's
+//! membership checks let an event reach: a socket that joined a group without being
+//! bound (port id 0) is skipped, as the core skips it for every multicast this layer
+//! sends (from port id 0), and a socket of another namespace listening to all
+//! (`NETLINK_LISTEN_ALL_NSID`) is offered to the filter but not counted. (The filter runs
+//! before the checks of delivery itself: a full receive queue, or a socket's own BPF
+//! filter, may still drop an event for a counted socket.)
 
 use super::skb::{Gfp, SkBuff};
 use super::socket::SocketRef;
@@ -33,7 +33,7 @@ use kernel::error::{code::ENOMEM, Result};
 pub(crate) const MAX_GROUPS: usize = 32;
 
 /// The number of sockets in `sock`'s network namespace that a multicast to each of groups
-/// 1..=[`MAX_GROUPS`] of its protocol reaches (index 0 is group 1). Allocates an skb per
+/// 1..=[`MAX_GROUPS`] of its protocol is offered to (index 0 is group 1). Allocates an skb per
 /// group that has listeners, as `gfp` allows.
 pub(super) fn subscribers(sock: SocketRef<'_>, gfp: Gfp) -> Result<[u32; MAX_GROUPS]> {
     let mut counts = [0u32; MAX_GROUPS];

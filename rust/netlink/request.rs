@@ -123,8 +123,8 @@ impl<'a> Request<'a> {
         self.sock.has_listeners(group)
     }
 
-    /// The number of sockets of the family's namespace that a multicast to each group
-    /// reaches (index 0 is group 1; see `membership.rs`). Counting walks every subscribed
+    /// The number of sockets of the family's namespace that a multicast to each group is
+    /// offered to (index 0 is group 1; see `membership.rs`). Counting walks every subscribed
     /// socket of the protocol once per listened group, as that many events would, so it
     /// is done at most once per datagram: however many requests one `sendmsg` carries,
     /// they share one count.

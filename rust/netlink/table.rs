@@ -8,7 +8,8 @@ use kernel::bindings;
 
 /// `nl_table_lock` held for reading, with interrupts off, until dropped. Everything the
 /// core changes in `nl_table` (registrations, multicast lists, a socket's groups) it
-/// changes under the lock held for writing. Held only to read one field.
+/// changes under the lock held for writing. Taken only to read whether a protocol is
+/// registered.
 pub(super) struct TableReadGuard {
     /// The saved interrupt state (a C `unsigned long`, `usize` in the kernel's bindings).
     flags: usize,
