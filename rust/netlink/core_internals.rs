@@ -31,6 +31,17 @@ pub(crate) use generated::{
     unregister_pernet_subsys, NETLINK_F_CAP_ACK, NETLINK_F_EXT_ACK,
 };
 
+/// The network namespace of `sk`: the C `sock_net()`.
+///
+/// # Safety
+///
+/// `sk` must point to a live `struct sock`.
+pub(crate) unsafe fn sock_net(sk: *mut kernel::bindings::sock) -> *mut net {
+    // SAFETY: `sk` is live (function contract), and `kernel::bindings::sock` and
+    // `sock` describe the same C object (see the module's documentation).
+    unsafe { (*sk.cast::<sock>()).__sk_common.skc_net.net }
+}
+
 /// The C compiler's offsets and sizes (generated from `core_internals/layout.c`, see
 /// `Kbuild`).
 #[allow(dead_code, unreachable_pub)]

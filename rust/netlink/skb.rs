@@ -317,11 +317,10 @@ impl InSkb {
         let kuid = local::kuid_t {
             val: self.cb().creds.uid.val,
         };
-        let sk = self.sk().cast::<local::sock>();
         // SAFETY: `skb->sk` is the kernel socket receiving this skb, alive while the skb
         // is ours (type invariant); a socket's namespace outlives the socket, and the user
         // namespace owning a network namespace outlives the network namespace.
-        let owner = unsafe { (*(*sk).__sk_common.skc_net.net).user_ns };
+        let owner = unsafe { (*local::sock_net(self.sk())).user_ns };
         // SAFETY: `owner` is a live user namespace (above); the call only reads it.
         unsafe { local::from_kuid_munged(owner, kuid) }
     }

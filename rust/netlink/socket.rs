@@ -111,12 +111,7 @@ impl<'a> SocketRef<'a> {
     pub(super) fn count_receivers(&self, skb: SkBuff, group: u32, gfp: Gfp) -> u32 {
         let mut count = ReceiverCount {
             // SAFETY: `sk` is live (type invariant); a socket's namespace never changes.
-            net: unsafe {
-                (*self.sk.as_ptr().cast::<local::sock>())
-                    .__sk_common
-                    .skc_net
-                    .net
-            },
+            net: unsafe { local::sock_net(self.sk.as_ptr()) },
             n: 0,
         };
         // SAFETY: `sk` is live (type invariant); the call consumes the skb in every case,
@@ -160,8 +155,7 @@ unsafe extern "C" fn count_receiver(
     // (function contract).
     let count = unsafe { &mut *data.cast::<ReceiverCount>() };
     // SAFETY: `dsk` is live (function contract); a socket's namespace never changes.
-    let net = unsafe { (*dsk.cast::<local::sock>()).__sk_common.skc_net.net };
-    if core::ptr::eq(net, count.net) {
+    if core::ptr::eq(unsafe { local::sock_net(dsk) }, count.net) {
         count.n += 1;
     }
     1

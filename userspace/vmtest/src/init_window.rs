@@ -31,7 +31,7 @@ use nlfam::proto::family::msg;
 use nlfam::proto::wire::{MsgIter, NLM_F_REQUEST};
 use std::ffi::CString;
 use std::fs::File;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -54,17 +54,9 @@ impl Spinner {
         let thread = std::thread::spawn(move || {
             let mut kept = Vec::new();
             while !flag.load(Ordering::Relaxed) {
-                // SAFETY: plain syscall with constant arguments.
-                let fd = unsafe {
-                    libc::socket(
-                        libc::AF_NETLINK,
-                        libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-                        family as i32,
-                    )
-                };
-                if fd >= 0 {
-                    // SAFETY: `fd` was just returned by socket() and is owned by nothing else.
-                    kept.push(unsafe { OwnedFd::from_raw_fd(fd) });
+                // Refused while the family is not registered: try again.
+                if let Ok(fd) = raw::socket(family) {
+                    kept.push(fd);
                 }
             }
             kept

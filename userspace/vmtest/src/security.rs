@@ -193,8 +193,8 @@ pub fn charged(family: u32, memory_current: &str, n: usize, size: usize) -> Chec
 /// `memory.max`, `memory.events` counting `max` events and no `oom` or `oom_kill`: with
 /// plain `GFP_KERNEL_ACCOUNT` the charge invokes the memory-cgroup OOM killer instead,
 /// which kills this process). What an entry is charged depends on the allocator's
-/// configuration (a debug kernel's slab metadata doubles a 4000-byte value's). Freeing a few entries must then make room again, with what was
-/// stored intact.
+/// configuration (a debug kernel's slab metadata doubles a 4000-byte value's). Freeing a
+/// few entries must then make room again, with what was stored intact.
 ///
 /// At the limit, reclaim evicts the cgroup's file pages, and this process faulting one
 /// of them back in would itself be OOM-killed: so its mappings are locked in memory first
