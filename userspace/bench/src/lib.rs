@@ -1,5 +1,5 @@
 //! Benchmarks of nlfam's kernel modules. The workloads ([`workload`]) run in the VM against
-//! the loaded module, one "slot" per module load ([`runner`]) with the rows of [`rows`]; the
+//! the loaded modules, their samples interleaved ([`runner`]), with the rows of [`rows`]; the
 //! statistics ([`stats`]) and reports ([`report`]) run on the host from the raw JSON.
 //! `make bench` drives it all; `nlfam bench` runs the rows against the module loaded now.
 
@@ -10,7 +10,7 @@ pub mod stats;
 pub mod workload;
 
 pub use rows::{Kind, PlanArgs, Row};
-pub use runner::{run_slot, Slot};
+pub use runner::{run, RunArgs};
 
 use nlfam::Error;
 use serde_json::Value;
@@ -18,19 +18,18 @@ use serde_json::Value;
 /// `nlfam bench`: the plan's rows against the loaded module, `samples` each (the floor
 /// too), entries added to the store deleted afterwards; returns the raw result.
 pub fn bench_loaded(family: u32, samples: usize, plan: &PlanArgs) -> Result<Value, Error> {
-    let label = runner::loaded_module().unwrap_or("module");
+    let label = match runner::loaded_modules()[..] {
+        [one] => one,
+        _ => "module",
+    };
     let sample_ms = plan.plan().map_err(usage)?.sample().as_millis() as u64;
-    let slot = Slot {
-        label: label.to_string(),
-        family,
-        round: 1,
-        rounds: 1,
+    let args = RunArgs {
+        modules: vec![(label.to_string(), family)],
         samples,
-        floor_samples: samples,
         cleanup: true,
         plan: plan.clone(),
     };
-    let part = run_slot(&slot)?;
+    let raw = run(&args)?;
     // SAFETY: a zeroed `tm` is valid (its zone pointer null); time(NULL) only returns the
     // time, gmtime_r only writes the struct it is given.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
@@ -44,7 +43,7 @@ pub fn bench_loaded(family: u32, samples: usize, plan: &PlanArgs) -> Result<Valu
         "config": {"samples": samples, "rounds": 1, "sample_ms": sample_ms,
             "quick": plan.quick, "params": "(as loaded)", "family": family},
     });
-    report::merge(&[part], meta, &[slot.label]).map_err(usage)
+    report::with_meta(raw, meta).map_err(usage)
 }
 
 /// An error that is the user's to fix, printed as it is.
@@ -71,6 +70,6 @@ fn nlfam_bench_of_the_floor_on_the_hosts_kernel() {
         assert!(ops > 0 && hist.count() == ops, "{row}");
     }
     let md = report::Data::parse(&raw).unwrap().markdown();
-    let config = "\n- 2 samples per row, 5 ms per sample, QUICK sizes\n";
+    let config = "\n- 2 samples per row and series, 5 ms per sample, QUICK sizes; ";
     assert!(md.contains(config), "{md}");
 }

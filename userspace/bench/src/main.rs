@@ -1,11 +1,11 @@
 //! `nlfam-bench`: the benchmark's workloads (in the VM) and reports (on the host).
 //!
-//!   nlfam-bench run --label rust --round 1 --rounds 5 --samples 8 --floor-samples 4 --out p.json
-//!   nlfam-bench merge --meta meta.json --labels rust,c --out latest.json parts/*.json
+//!   nlfam-bench run --module rust=25 --module c=26 --samples 40 --out raw.json
+//!   nlfam-bench merge --meta meta.json --out latest.json raw.json
 //!   nlfam-bench report latest.json --md latest.md --summary summary.json
 
 use clap::Parser;
-use nlfam_bench::{report, run_slot, Slot};
+use nlfam_bench::{report, RunArgs};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,25 +14,22 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(name = "nlfam-bench")]
 enum Command {
-    /// Run every row against the loaded module (one slot) and write the samples as JSON.
+    /// Run every row against the loaded modules, samples interleaved; write them as JSON.
     Run {
         #[command(flatten)]
-        slot: Slot,
-        /// Where to write the part.
+        args: RunArgs,
+        /// Where to write the raw result.
         #[arg(long)]
         out: PathBuf,
     },
-    /// Join the parts of a run into the raw result.
+    /// Add the run's metadata to its raw result.
     Merge {
-        /// JSON object with the run's metadata (kernel, accelerator, commit, date, config).
+        /// JSON object with the run's metadata (accelerator, commit, date, host, config).
         #[arg(long)]
-        meta: Option<PathBuf>,
-        /// Module labels in table order.
-        #[arg(long, value_delimiter = ',')]
-        labels: Vec<String>,
+        meta: PathBuf,
         #[arg(long)]
         out: PathBuf,
-        parts: Vec<PathBuf>,
+        raw: PathBuf,
     },
     /// Print the markdown report of a raw result; optionally write it and the statistics.
     Report {
@@ -57,19 +54,13 @@ fn write(p: &PathBuf, text: String) -> Result<(), String> {
 
 fn run(command: Command) -> Result<(), String> {
     match command {
-        Command::Run { slot, out } => write(
-            &out,
-            run_slot(&slot).map_err(|e| e.to_string())?.to_string(),
-        ),
-        Command::Merge {
-            meta,
-            labels,
-            out,
-            parts,
-        } => {
-            let meta = meta.as_ref().map_or(Ok(Value::Null), read)?;
-            let parts = parts.iter().map(read).collect::<Result<Vec<_>, _>>()?;
-            write(&out, format!("{:#}", report::merge(&parts, meta, &labels)?))
+        Command::Run { args, out } => {
+            let raw = nlfam_bench::run(&args).map_err(|e| e.to_string())?;
+            write(&out, raw.to_string())
+        }
+        Command::Merge { meta, out, raw } => {
+            let raw = report::with_meta(read(&raw)?, read(&meta)?)?;
+            write(&out, format!("{raw:#}"))
         }
         Command::Report { raw, md, summary } => {
             let data = report::Data::parse(&read(&raw)?)?;

@@ -1,5 +1,5 @@
-//! Raw results to reports: [`merge`] joins the parts into the raw JSON, [`Data::parse`]
-//! reads it and computes the statistics of every row in one place ([`Stat::of`]), then
+//! Raw results to reports: [`with_meta`] adds the run's metadata, [`Data::parse`] reads
+//! the raw JSON and computes the statistics of every row in one place ([`Stat::of`]), then
 //! [`Data::markdown`] renders the tables and [`Data::summary`] what the chart plots.
 
 use crate::rows::{Kind, Row, BATCH, FLOOR, SMALL_PAYLOAD, SPECS};
@@ -17,55 +17,18 @@ fn row_of(id: &Value) -> Result<Row, String> {
 }
 
 /// What the raw result and the summary say of a row besides its numbers.
-fn describe(r: Row) -> Value {
+pub fn describe(r: Row) -> Value {
     let spec = r.kind.spec();
     json!({"id": r.id(), "kind": spec.name, "size": r.size, "title": r.title(),
         "unit": spec.rate_unit})
 }
 
-/// Joins slot parts into the raw result: `meta`, the labels (`labels` first, the floor
-/// last), every row's samples per label, tagged with their round (and, for the floor, the
-/// module that was loaded), and the latency histograms pooled per row and label.
-pub fn merge(parts: &[Value], meta: Value, labels: &[String]) -> Result<Value, String> {
-    let (mut order, mut rows) = (labels.to_vec(), BTreeMap::new());
-    for p in parts {
-        let module = p["label"].as_str().filter(|_| p["part"] == true);
-        let module = module.ok_or("not a part of nlfam-bench run")?;
-        if !order.iter().any(|l| l == module) {
-            order.push(module.into());
-        }
-        for r in items(&p["rows"]) {
-            let (row, label) = (row_of(&r["id"])?, r["label"].as_str().unwrap_or(module));
-            let v = rows.entry(row).or_insert_with(|| describe(row));
-            if let Some(h) = r.get("hist") {
-                let mut pooled = Hist::from_json(&v["latency_hist"][label]);
-                pooled.add(&Hist::from_json(h));
-                v["latency_hist"][label] = pooled.to_json();
-            }
-            let list = v["samples"][label].take();
-            let mut samples: Vec<Value> = serde_json::from_value(list).unwrap_or_default();
-            for s in items(&r["samples"]) {
-                let mut s = s.clone();
-                s["round"] = p["round"].clone();
-                if let Some(l) = r.get("loaded") {
-                    s["loaded"] = l.clone();
-                }
-                samples.push(s);
-            }
-            v["samples"][label] = samples.into();
-        }
-    }
-    if rows.values().any(|r| r["samples"].get(FLOOR).is_some()) {
-        order.retain(|l| l != FLOOR);
-        order.push(FLOOR.into());
-    }
-    let guest = parts.first().map_or(Value::Null, |p| p["guest"].clone());
+/// The raw result of a run with the run's metadata (`meta`: commit, date, host, config)
+/// added.
+pub fn with_meta(raw: Value, meta: Value) -> Result<Value, String> {
     let mut out = meta.as_object().cloned().unwrap_or_default();
-    out.entry("kernel").or_insert(guest["kernel"].clone());
-    out.insert("guest".into(), guest);
-    out.insert("labels".into(), json!(order));
-    out.insert("schema".into(), json!(1));
-    out.insert("rows".into(), rows.into_values().collect());
+    let raw = raw.as_object().filter(|r| r["schema"] == 1);
+    out.extend(raw.ok_or("not an nlfam-bench result (schema 1)")?.clone());
     Ok(Value::Object(out))
 }
 
@@ -157,7 +120,9 @@ const HEADER: &str = "# nlfam benchmark: {/names} vs the send-to-self floor
 - {/commit}{/date}
 - host: {/host/cpus} CPUs ({/host/cpu_model}), load average {/host/load_before} before and \
     {/host/load_after} after the run, VM wall time {/wall_s} s
-- {/config/samples} samples per row{/rounds}, {/config/sample_ms} ms per sample{/quick}
+- {/config/samples} samples per row and series, {/config/sample_ms} ms per sample{/quick}; \
+    the series of a row (the modules, and the floor on echo rows) take turns sample by \
+    sample, the one that goes first rotating
 - modules: {/modules} (loaded with `{/params}`)
 - mean ± half-width of the 95% Student t interval; ratios: delta method on the log ratio \
     (Welch–Satterthwaite df), interval in brackets";
@@ -178,7 +143,7 @@ fn fill(template: &str, v: &Value) -> Option<String> {
 }
 
 impl Data {
-    /// Reads a raw result written by [`merge`].
+    /// Reads a raw result of [`crate::runner::run`].
     pub fn parse(v: &Value) -> Result<Data, String> {
         let meta = v.as_object().filter(|_| v["schema"] == 1);
         let mut meta = meta.ok_or("not an nlfam-bench result (schema 1)")?.clone();
@@ -253,11 +218,7 @@ impl Data {
             |(k, v): (&String, &Value)| format!("{k} = `{}`", v["path"].as_str().unwrap_or("?"));
         let modules = m["modules"].as_object().map(|ms| ms.iter().map(path));
         let modules = modules.map(|list| list.collect::<Vec<_>>().join(", "));
-        let once = " (every round loads each module once; the first one swaps every round)";
-        let rounds = c["rounds"].as_u64().filter(|&n| n > 1);
-        let rounds = rounds.map(|n| format!(" in {n} rounds{once}"));
         m["modules"] = modules.into();
-        m["rounds"] = rounds.unwrap_or_default().into();
         let quick = c["quick"] == true;
         m["quick"] = if quick { ", QUICK sizes" } else { "" }.into();
         m["params"] = c["params"].as_str().unwrap_or("").into();
@@ -436,30 +397,7 @@ mod tests {
     }
 
     #[test]
-    fn merge_pools_parts() {
-        let mut hist = Hist::default();
-        hist.record(1000);
-        let part = |module: &str, round: u32, label: &str| {
-            let row = json!({"id": "echo/64B", "label": label, "samples": [{"ops": 1, "ns": 1}],
-                "hist": hist.to_json(), "loaded": module});
-            json!({"part": true, "label": module, "round": round, "guest": {"kernel": "6"},
-                "rows": [row]})
-        };
-        let parts = [
-            part("c", 1, "floor"),
-            part("rust", 1, "rust"),
-            part("c", 2, "c"),
-            part("c", 2, "floor"),
-        ];
-        let raw = merge(&parts, json!({"commit": "abc"}), &["rust".into()]).unwrap();
-        assert_eq!(raw["labels"], json!(["rust", "c", "floor"]));
-        assert_eq!(raw["kernel"], "6");
-        assert_eq!(raw["commit"], "abc");
-        let floor = &raw["rows"][0]["samples"]["floor"][1];
-        assert_eq!(floor["round"], 2);
-        assert_eq!(floor["loaded"], "c");
-        let hist = Hist::from_json(&raw["rows"][0]["latency_hist"]["floor"]);
-        assert_eq!(hist.count(), 2);
+    fn verdicts_by_estimate_and_interval() {
         let (ratio, lo, hi, df) = (1.034, 0.991, 1.079, 10.0);
         let r = Ratio { ratio, lo, hi, df };
         let verdicts = [(1.0, true), (1.05, true), (1.1, true), (1.0, false)];

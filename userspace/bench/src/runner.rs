@@ -1,41 +1,42 @@
-//! One module load's share of a benchmark (a "slot"): every row of the plan, the store
-//! filled as the rows need it, the results as a JSON "part" for [`crate::report::merge`].
+//! A run: every row of the plan against every loaded module and the floor, their samples
+//! interleaved — the modules (and, on echo rows, the floor) take turns sample by sample —
+//! so that a slow stretch of the host or the guest lands on all of them, not on one. The
+//! result is the raw JSON that [`crate::report`] reads.
 
-use crate::report::Stat;
+use crate::report::{describe, Stat};
 use crate::rows::{Kind, PlanArgs, Row, FLOOR};
-use crate::stats::fmt_rate;
+use crate::stats::{fmt_rate, Sample};
 use crate::workload::Bench;
 use nlfam::Error;
 use serde_json::{json, Value};
-use std::time::Instant;
+use std::collections::BTreeMap;
+use std::time::Duration;
 
-/// What a slot runs: the options of `nlfam-bench run`.
+/// What a run measures: the options of `nlfam-bench run`.
 #[derive(Clone, Debug, clap::Args)]
-pub struct Slot {
-    /// Label of the loaded module in the results (rust, c, ...).
-    #[arg(long)]
-    pub label: String,
-    /// Netlink family the module serves.
-    #[arg(long, default_value_t = 25)]
-    pub family: u32,
-    /// This round, for progress lines and the JSON.
-    #[arg(long, default_value_t = 1)]
-    pub round: u32,
-    /// Number of rounds.
-    #[arg(long, default_value_t = 1)]
-    pub rounds: u32,
-    /// Samples of every module row in this slot.
+pub struct RunArgs {
+    /// A loaded module, as LABEL=FAMILY ("rust=25"), in table order; repeat for more.
+    #[arg(long = "module", value_name = "LABEL=FAMILY", required = true,
+          value_parser = parse_module)]
+    pub modules: Vec<(String, u32)>,
+    /// Samples of every row, per module and for the floor.
     #[arg(long)]
     pub samples: usize,
-    /// Samples of every floor row in this slot (the floor runs in every slot).
-    #[arg(long)]
-    pub floor_samples: usize,
-    /// Delete the entries added to the store at the end, and skip the rows beyond the
-    /// module's max_entries (`nlfam bench`); without it such rows fail (the VM run).
+    /// Delete the entries added to the stores at the end, and skip the rows beyond the
+    /// modules' max_entries (`nlfam bench`); without it such rows fail (the VM run).
     #[arg(long)]
     pub cleanup: bool,
     #[command(flatten)]
     pub plan: PlanArgs,
+}
+
+fn parse_module(s: &str) -> Result<(String, u32), String> {
+    let parsed = s
+        .split_once('=')
+        .and_then(|(l, f)| Some((l.to_string(), f.parse().ok()?)));
+    parsed
+        .filter(|(l, _)| l != FLOOR)
+        .ok_or(format!("{s:?} is not LABEL=FAMILY"))
 }
 
 /// The signature of CPUID leaf 0x40000000 ("TCGTCGTCGTCG" under QEMU's TCG, "KVMKVMKVM"
@@ -61,11 +62,10 @@ pub fn hypervisor_signature() -> String {
     "unknown".into()
 }
 
-/// The module serving the benchmark now, if it is one of ours: the Rust module or the C
-/// reference.
-pub fn loaded_module() -> Option<&'static str> {
+/// Our modules that are loaded now: the Rust module and the C reference.
+pub fn loaded_modules() -> Vec<&'static str> {
     let loaded = |m: &&str| std::path::Path::new(&format!("/sys/module/{m}")).exists();
-    ["nlfam", "nlfam_c"].into_iter().find(loaded)
+    ["nlfam", "nlfam_c"].into_iter().filter(loaded).collect()
 }
 
 /// The contents of the file at `path`, trimmed; "" when it cannot be read.
@@ -74,77 +74,142 @@ fn read(path: &str) -> String {
     text.trim().to_string()
 }
 
-/// Runs a slot and returns its part: `{"label", "round", "guest", "rows": [{"id", "label",
-/// "samples", "hist"}]}`. Progress lines go to stderr.
-pub fn run_slot(slot: &Slot) -> Result<Value, Error> {
-    let prefix = match slot.cleanup {
-        true => format!("bench: {}", slot.label),
-        false => format!("round {}/{}: {}", slot.round, slot.rounds, slot.label),
-    };
-    let plan = slot.plan.plan().map_err(crate::usage)?;
-    let max = loaded_module().map(|m| read(&format!("/sys/module/{m}/parameters/max_entries")));
-    let max = max.and_then(|s| s.parse().ok()).unwrap_or(u64::MAX);
-    let fits = |r: &Row| !r.kind.uses_store() || r.size <= max;
-    let (mut rows, big): (Vec<Row>, Vec<Row>) = plan.rows().into_iter().partition(fits);
-    if !big.is_empty() {
-        let ids = big.iter().map(Row::id).collect::<Vec<_>>().join(", ");
-        let msg = format!("the module's max_entries is {max}, too small for {ids}");
-        let msg = format!("{msg} (load it with max_entries=1100000)");
-        if !slot.cleanup {
-            return Err(crate::usage(msg));
+/// What is measured together on `row`, as (series index, row): every module, and on an
+/// echo row the floor of that size when the plan has it (its samples are the floor row's).
+/// The floor alone only when the plan has no echo of its size.
+fn turns(row: Row, rows: &[Row], modules: usize) -> Vec<(usize, Row)> {
+    let floor = (modules, Row::new(Kind::Floor, row.size));
+    match row.kind {
+        Kind::Floor if rows.contains(&Row::new(Kind::Echo, row.size)) => vec![],
+        Kind::Floor => vec![floor],
+        kind => {
+            let mut turns: Vec<_> = (0..modules).map(|m| (m, row)).collect();
+            turns.extend(Some(floor).filter(|f| kind == Kind::Echo && rows.contains(&f.1)));
+            turns
         }
-        eprintln!("{prefix}: skipping rows: {msg}");
     }
-    let mut bench = Bench::open(slot.family)?;
-    if rows.iter().any(|r| r.kind.uses_store()) {
-        let have = bench.sock.stats()?.entries;
+}
+
+/// Runs the plan and returns the raw result: `{"schema", "kernel", "guest", "labels",
+/// "rows": [{"id", ..., "samples": {label: [...]}, "latency_hist": {label: ...}}]}`.
+/// In the `i`-th round of a row's turns, turn `(i + j) % turns` goes `j`-th: the first
+/// rotates. Progress lines go to stderr.
+pub fn run(args: &RunArgs) -> Result<Value, Error> {
+    let plan = args.plan.plan().map_err(crate::usage)?;
+    let max_of = |m| {
+        read(&format!("/sys/module/{m}/parameters/max_entries"))
+            .parse()
+            .ok()
+    };
+    let max = loaded_modules().into_iter().filter_map(max_of).min();
+    let fits = |r: &Row| !r.kind.uses_store() || r.size <= max.unwrap_or(u64::MAX);
+    let (rows, big): (Vec<Row>, Vec<Row>) = plan.rows().into_iter().partition(fits);
+    if let Some(max) = max.filter(|_| !big.is_empty()) {
+        let ids = big.iter().map(Row::id).collect::<Vec<_>>().join(", ");
+        let msg = format!("max_entries is {max}, too small for {ids} (load with 1100000)");
+        match args.cleanup {
+            true => eprintln!("bench: skipping rows: {msg}"),
+            false => return Err(crate::usage(msg)),
+        }
+    }
+    // The modules' clients, then the floor's on the first module's family.
+    let floor = (FLOOR.to_string(), args.modules.first().map_or(0, |m| m.1));
+    let mut series = Vec::new();
+    for (label, family) in args.modules.iter().chain([&floor]) {
+        let mut bench = Bench::open(*family)?;
+        let store = label != FLOOR && rows.iter().any(|r| r.kind.uses_store());
+        let have = if store {
+            bench.sock.stats()?.entries
+        } else {
+            0
+        };
         if have != 0 {
             return Err(crate::usage(format!(
-                "the store holds {have} entries; the dump, SET and GET rows need an empty \
-                 store (reload the module, or leave them out with --rows)"
+                "{label}'s store holds {have} entries; the dump, SET and GET rows need an \
+                 empty store (reload the module, or leave them out with --rows)"
             )));
         }
+        series.push((label.as_str(), bench));
     }
-    let samples = |row: &Row| match row.kind {
-        Kind::Floor => slot.floor_samples,
-        _ => slot.samples,
-    };
-    rows.retain(|r| samples(r) > 0);
-    let mut out = Vec::new();
+    let mut out = BTreeMap::new();
     let result: Result<(), Error> = rows.iter().try_for_each(|&row| {
-        if row.kind.uses_store() && bench.filled < row.size {
-            let size = row.size;
-            eprintln!("{prefix}: filling the store to {size} entries (not measured)");
-            bench.fill_to(row.size)?;
+        let turns = turns(row, &rows, args.modules.len());
+        let measured = measure(row, &turns, &mut series, args.samples, plan.sample());
+        let measured = measured.map_err(|e| Error::Protocol(format!("{}: {e}", row.id())))?;
+        for ((s, r), samples) in turns.into_iter().zip(measured) {
+            let (label, bench) = &mut series[s];
+            let v = out.entry(r).or_insert_with(|| describe(r));
+            if let Some(s) = Stat::of(&samples, None) {
+                let rate = fmt_rate(s.rate.mean, s.rate.half);
+                let drops = s.drops.map_or(String::new(), |d| format!(", {d} drops"));
+                let (id, unit) = (r.id(), r.kind.spec().rate_unit);
+                eprintln!("bench: {id:<11} {label:<5} {rate} {unit}{drops}");
+            }
+            v["samples"][*label] = json!(samples);
+            if matches!(r.kind, Kind::Echo | Kind::Floor) {
+                v["latency_hist"][*label] = std::mem::take(&mut bench.hist).to_json();
+            }
         }
-        let (t, id, n) = (Instant::now(), row.id(), samples(&row));
-        let ran = bench.run_row(row, n, plan.sample());
-        let ran = ran.map_err(|e| Error::Protocol(format!("{id} ({}): {e}", slot.label)))?;
-        let s = Stat::of(&ran, None).expect("at least one sample");
-        let drops = s.drops.map_or(String::new(), |d| format!(", {d} drops"));
-        let secs = t.elapsed().as_secs_f64();
-        let rate = fmt_rate(s.rate.mean, s.rate.half);
-        let unit = row.kind.spec().rate_unit;
-        eprintln!("{prefix}: {id:<11} {n:>2} samples in {secs:5.1} s: {rate} {unit}{drops}");
-        let mut r = json!({"id": id, "label": slot.label, "samples": ran});
-        if row.kind == Kind::Floor {
-            (r["label"], r["loaded"]) = (json!(FLOOR), json!(slot.label));
-        }
-        if matches!(row.kind, Kind::Echo | Kind::Floor) {
-            r["hist"] = std::mem::take(&mut bench.hist).to_json();
-        }
-        out.push(r);
         Ok(())
     });
-    if slot.cleanup && bench.filled > 0 {
-        eprintln!("{prefix}: deleting the {} entries added", bench.filled);
+    for (label, bench) in series
+        .iter_mut()
+        .filter(|(_, b)| args.cleanup && b.filled > 0)
+    {
+        eprintln!(
+            "bench: {label}: deleting the {} entries added",
+            bench.filled
+        );
         bench.fill_to(0)?;
     }
     result?;
+    let mut labels: Vec<&str> = args.modules.iter().map(|m| m.0.as_str()).collect();
+    labels.extend(Some(FLOOR).filter(|_| out.keys().any(|r: &Row| r.kind == Kind::Floor)));
+    let guest = guest();
+    let rows: Vec<Value> = out.into_values().collect();
+    Ok(
+        json!({"schema": 1, "kernel": guest["kernel"], "guest": guest, "labels": labels,
+        "rows": rows}),
+    )
+}
+
+/// The samples of `row`'s turns (their clients in `series`), the stores filled first.
+fn measure(
+    row: Row,
+    turns: &[(usize, Row)],
+    series: &mut [(&str, Bench)],
+    samples: usize,
+    dur: Duration,
+) -> Result<Vec<Vec<Sample>>, Error> {
+    for (label, bench) in series.iter_mut().filter(|(l, _)| *l != FLOOR) {
+        if row.kind.uses_store() && bench.filled < row.size {
+            eprintln!("bench: {label}: filling the store to {} entries", row.size);
+            bench.fill_to(row.size)?;
+        }
+    }
+    for &(s, r) in turns {
+        series[s].1.begin_row(r, dur)?;
+    }
+    let mut out = vec![Vec::with_capacity(samples); turns.len()];
+    for i in 0..samples {
+        for t in (0..turns.len()).map(|j| (i + j) % turns.len()) {
+            let (s, r) = turns[t];
+            out[t].push(series[s].1.sample(r, dur)?);
+        }
+    }
+    for &(s, _) in turns {
+        series[s].1.end_row()?;
+    }
+    Ok(out)
+}
+
+/// What the guest is: kernel, CPUs, clock source, hypervisor.
+fn guest() -> Value {
     let cpu = read("/proc/cpuinfo");
-    let mut lines = cpu.lines();
-    let model = lines.find_map(|l| l.strip_prefix("model name")?.split_once(':'));
-    let guest = json!({
+    let model = cpu
+        .lines()
+        .find_map(|l| l.strip_prefix("model name")?.split_once(':'));
+    json!({
         "kernel": read("/proc/sys/kernel/osrelease"),
         // Online CPUs, not the affinity mask (the client may be pinned).
         // SAFETY: sysconf has no side effects.
@@ -152,9 +217,24 @@ pub fn run_slot(slot: &Slot) -> Result<Value, Error> {
         "cpu_model": model.map_or("", |(_, m)| m.trim()),
         "clocksource": read("/sys/devices/system/clocksource/clocksource0/current_clocksource"),
         "hypervisor": hypervisor_signature(),
-    });
-    let (label, round, rounds) = (&slot.label, slot.round, slot.rounds);
-    let part = json!({"schema": 1, "part": true, "label": label, "round": round,
-        "rounds": rounds, "guest": guest, "rows": out});
-    Ok(part)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_floor_takes_turns_with_the_modules_on_echo_rows() {
+        let (echo, floor) = (Row::new(Kind::Echo, 64), Row::new(Kind::Floor, 64));
+        let dump = Row::new(Kind::Dump, 1000);
+        let rows = [echo, floor, dump];
+        assert_eq!(turns(echo, &rows, 2), [(0, echo), (1, echo), (2, floor)]);
+        assert_eq!(turns(floor, &rows, 2), []);
+        assert_eq!(turns(dump, &rows, 2), [(0, dump), (1, dump)]);
+        assert_eq!(turns(echo, &[echo], 1), [(0, echo)]);
+        assert_eq!(turns(floor, &[floor], 1), [(1, floor)]);
+        assert!(parse_module("floor=25").is_err() && parse_module("rust").is_err());
+        assert_eq!(parse_module("c=26"), Ok(("c".into(), 26)));
+    }
 }

@@ -181,10 +181,9 @@ impl Bench {
         Ok(w.len())
     }
 
-    /// Runs `samples` samples of `row` (the store filled to its size) after one unrecorded
-    /// warm-up sample, each at least `dur` long and one operation. Anything left unread on
-    /// the socket afterwards (an answer nobody asked for) fails the row.
-    pub fn run_row(&mut self, row: Row, samples: usize, dur: Duration) -> Result<Vec<Sample>> {
+    /// Prepares `row` (the store filled to its size): its fan-out subscribers, then one
+    /// unrecorded warm-up sample at least `dur` and 100 ms long.
+    pub fn begin_row(&mut self, row: Row, dur: Duration) -> Result<()> {
         if row.kind == Kind::Fanout {
             let subscriber = |_| -> Result<(Socket, u64)> {
                 let s = Socket::open(self.sock.family())?;
@@ -194,21 +193,23 @@ impl Bench {
             };
             self.subs = (0..row.size).map(subscriber).collect::<Result<_>>()?;
         }
-        // Under TCG the first run of a kernel path pays for its translation: warm up for
-        // a whole sample (at least 100 ms).
+        // Under TCG the first run of a kernel path pays for its translation.
         self.sample(row, dur.max(Duration::from_millis(100)))?;
         self.hist = Hist::default();
-        let out = (0..samples)
-            .map(|_| self.sample(row, dur))
-            .collect::<Result<_>>()?;
+        Ok(())
+    }
+
+    /// Ends a row: anything left unread on the socket (an answer nobody asked for) fails it.
+    pub fn end_row(&mut self) -> Result<()> {
         self.subs.clear();
         match self.sock.try_recv()? {
             Some(m) => Err(wrong(format!("an answer nobody asked for: {m:?}"))),
-            None => Ok(out),
+            None => Ok(()),
         }
     }
 
-    fn sample(&mut self, row: Row, dur: Duration) -> Result<Sample> {
+    /// One sample of `row`, at least `dur` and one operation long.
+    pub fn sample(&mut self, row: Row, dur: Duration) -> Result<Sample> {
         let size = row.size as usize;
         match row.kind {
             Kind::Echo => self.echoes(Some(0), size, 1, dur),
@@ -261,7 +262,7 @@ impl Bench {
 
     /// Fan-out to `subs`, sockets joined to the group: per iteration [`FANOUT_BURST`]
     /// PUBLISH requests (one per send, no ACK: an error would be answered, and
-    /// [`Bench::run_row`] finds it), then every subscriber drained in turn.
+    /// [`Bench::end_row`] finds it), then every subscriber drained in turn.
     fn fanout(&mut self, dur: Duration) -> Result<Sample> {
         let mut counter_at = 0;
         let len = self.frame(msg::PUBLISH, |w| {
