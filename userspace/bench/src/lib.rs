@@ -18,18 +18,14 @@ use serde_json::Value;
 /// `nlfam bench`: the plan's rows against the loaded module, `samples` each (the floor
 /// too), entries added to the store deleted afterwards; returns the raw result.
 pub fn bench_loaded(family: u32, samples: usize, plan: &PlanArgs) -> Result<Value, Error> {
-    let label = match runner::loaded_modules()[..] {
-        [one] => one,
-        _ => "module",
-    };
-    let sample_ms = plan.plan().map_err(usage)?.sample().as_millis() as u64;
-    let args = RunArgs {
+    let loaded = runner::loaded_modules();
+    let label = if let [m] = loaded[..] { m } else { "module" };
+    let raw = run(&RunArgs {
         modules: vec![(label.to_string(), family)],
         samples,
         cleanup: true,
         plan: plan.clone(),
-    };
-    let raw = run(&args)?;
+    })?;
     // SAFETY: a zeroed `tm` is valid (its zone pointer null); time(NULL) only returns the
     // time, gmtime_r only writes the struct it is given.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
@@ -40,7 +36,7 @@ pub fn bench_loaded(family: u32, samples: usize, plan: &PlanArgs) -> Result<Valu
         "accelerator": report::accelerator_of(&runner::hypervisor_signature()),
         "commit": "-",
         "date": format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z"),
-        "config": {"samples": samples, "rounds": 1, "sample_ms": sample_ms,
+        "config": {"samples": samples, "rounds": 1, "sample_ms": plan.sample().as_millis() as u64,
             "quick": plan.quick, "params": "(as loaded)", "family": family},
     });
     report::with_meta(raw, meta).map_err(usage)

@@ -1,20 +1,11 @@
-//! Raw results to reports: [`with_meta`] adds the run's metadata, [`Data::parse`] reads
-//! the raw JSON and computes the statistics of every row in one place ([`Stat::of`]), then
-//! [`Data::markdown`] renders the tables and [`Data::summary`] what the chart plots.
+//! Raw results to reports: [`with_meta`] adds the run's metadata, [`Data::parse`] computes all
+//! statistics in one place ([`Stat::of`]), [`Data::markdown`] and [`Data::summary`] use them.
 
 use crate::rows::{Kind, Row, BATCH, FLOOR, SMALL_PAYLOAD, SPECS};
 use crate::stats::{self, fmt_rate, Hist, Ratio, Sample, Summary};
-use serde_json::{json, Map, Value};
+use serde::Deserialize;
+use serde_json::{json, Value};
 use std::collections::BTreeMap;
-
-/// The elements of a JSON array (none when it is not one).
-fn items(v: &Value) -> impl Iterator<Item = &Value> {
-    v.as_array().into_iter().flatten()
-}
-
-fn row_of(id: &Value) -> Result<Row, String> {
-    Row::parse_id(id.as_str().unwrap_or("")).ok_or_else(|| format!("unknown row {id}"))
-}
 
 /// What the raw result and the summary say of a row besides its numbers.
 pub fn describe(r: Row) -> Value {
@@ -23,8 +14,7 @@ pub fn describe(r: Row) -> Value {
         "unit": spec.rate_unit})
 }
 
-/// The raw result of a run with the run's metadata (`meta`: commit, date, host, config)
-/// added.
+/// The raw result with the run's metadata (`meta`: commit, date, host, config) added.
 pub fn with_meta(raw: Value, meta: Value) -> Result<Value, String> {
     let mut out = meta.as_object().cloned().unwrap_or_default();
     let raw = raw.as_object().filter(|r| r["schema"] == 1);
@@ -92,8 +82,7 @@ fn cell<T>(v: Option<T>, f: impl FnOnce(T) -> String) -> String {
     v.map_or_else(|| "–".into(), f)
 }
 
-/// Whether a target "ratio ≤ limit" (or ≥ when `at_least`) is met: by the estimate,
-/// only within the interval, or not.
+/// Whether "ratio ≤ limit" (≥ if `at_least`) is met: by the estimate, only within the CI, or not.
 fn verdict(r: &Ratio, limit: f64, at_least: bool) -> &'static str {
     let (point, reach) = match at_least {
         true => (r.ratio >= limit, r.hi >= limit),
@@ -102,8 +91,7 @@ fn verdict(r: &Ratio, limit: f64, at_least: bool) -> &'static str {
     ["no", "within CI", "yes"][if point { 2 } else { usize::from(reach) }]
 }
 
-/// A markdown section: its title, then a table whose first `left` columns are
-/// left-aligned and the others (numbers) right-aligned.
+/// A markdown section: title and table, the first `left` columns left-aligned, the rest right.
 fn section(title: &str, left: usize, head: &[String], rows: &[Vec<String>]) -> String {
     let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
     let align = |i| if i < left { "---|" } else { "---:|" };
@@ -149,19 +137,22 @@ impl Data {
         let mut meta = meta.ok_or("not an nlfam-bench result (schema 1)")?.clone();
         meta.remove("rows");
         let (mut rows, mut stats) = (Vec::new(), BTreeMap::new());
-        for r in items(&v["rows"]) {
-            let row = row_of(&r["id"])?;
+        for r in v["rows"].as_array().into_iter().flatten() {
+            let id = &r["id"];
+            let row = Row::parse_id(id.as_str().unwrap_or(""));
+            let row = row.ok_or_else(|| format!("unknown row {id}"))?;
             rows.push(row);
             for (label, list) in r["samples"].as_object().into_iter().flatten() {
-                let samples: Vec<Sample> = serde_json::from_value(list.clone())
-                    .map_err(|e| format!("{}: {e}", r["id"]))?;
+                let samples: Vec<Sample> =
+                    Vec::deserialize(list).map_err(|e| format!("{id}: {e}"))?;
                 let hist = r["latency_hist"].get(label).map(Hist::from_json);
                 stats.extend(Stat::of(&samples, hist).map(|s| ((row, label.clone()), s)));
             }
         }
         rows.sort();
-        let labels = items(&v["labels"]).filter_map(Value::as_str);
-        let modules = labels.filter(|l| *l != FLOOR).map(String::from).collect();
+        let labels = v["labels"].as_array().into_iter().flatten();
+        let labels = labels.filter_map(Value::as_str).filter(|l| *l != FLOOR);
+        let modules = labels.map(String::from).collect();
         Ok(Data {
             meta: meta.into(),
             modules,
@@ -214,19 +205,16 @@ impl Data {
     /// The header: the lines of [`HEADER`] whose metadata the raw result has.
     fn header(&self) -> String {
         let (mut m, c) = (self.meta.clone(), &self.meta["config"]);
-        let path =
-            |(k, v): (&String, &Value)| format!("{k} = `{}`", v["path"].as_str().unwrap_or("?"));
+        let path = |(k, v): (_, &Value)| format!("{k} = `{}`", v["path"].as_str().unwrap_or("?"));
         let modules = m["modules"].as_object().map(|ms| ms.iter().map(path));
-        let modules = modules.map(|list| list.collect::<Vec<_>>().join(", "));
-        m["modules"] = modules.into();
+        m["modules"] = json!(modules.map(|list| list.collect::<Vec<_>>().join(", ")));
         let quick = c["quick"] == true;
         m["quick"] = if quick { ", QUICK sizes" } else { "" }.into();
         m["params"] = c["params"].as_str().unwrap_or("").into();
         m["cpuid"] = accelerator_of(m["guest"]["hypervisor"].as_str().unwrap_or("")).into();
         m["names"] = self.modules.join(" vs ").into();
         let commit = m["commit"].as_str().filter(|c| *c != "-");
-        let commit = commit.map(|c| format!("commit {c}, "));
-        m["commit"] = commit.unwrap_or_default().into();
+        m["commit"] = json!(commit.map_or(String::new(), |c| format!("commit {c}, ")));
         let lines: Vec<_> = HEADER.lines().filter_map(|l| fill(l, &m)).collect();
         lines.join("\n") + "\n\n"
     }
@@ -316,8 +304,7 @@ impl Data {
             let ratios: Vec<_> = modules.filter_map(ratio).collect();
             let faster = ratios.iter().filter(|(_, x)| x.lo > 1.0).count();
             let slower = ratios.iter().filter(|(_, x)| x.hi < 1.0);
-            let slower = slower.map(|(r, x)| format!("{} {:.2}", r.id(), x.ratio));
-            let slower: Vec<_> = slower.collect();
+            let slower = Vec::from_iter(slower.map(|(r, x)| format!("{} {:.2}", r.id(), x.ratio)));
             let (n, total, slower) = (slower.len(), ratios.len(), slower.join(", "));
             let all = format!("on all {total} rows the interval reaches 1.00");
             let verdict = match n {
@@ -357,8 +344,7 @@ impl Data {
                reaches it; targets never fail the run.\n"
     }
 
-    /// Statistics per row and label, for the chart: rate and cost (mean, half-width,
-    /// n), drops, and the ratio of the first two modules.
+    /// Per row and label, for the chart: rate, cost (mean, half-width, n), drops; the pair's ratio.
     pub fn summary(&self) -> Value {
         let mean = |s: &Summary| json!({"mean": s.mean, "half": s.half});
         let stat = |s: &Stat| {
@@ -366,12 +352,9 @@ impl Data {
             json!({"n": s.rate.n, "rate": rate, "cost_ns": cost, "drops": drops})
         };
         let row = |&r: &Row| {
-            let stats = self.stats.range((r, String::new())..);
-            let stats = stats.take_while(|(k, _)| k.0 == r);
-            let labels: Map<String, Value> =
-                stats.map(|((_, l), s)| (l.clone(), stat(s))).collect();
+            let stats = self.stats.iter().filter(|(k, _)| k.0 == r);
             let mut v = describe(r);
-            v["labels"] = labels.into();
+            v["labels"] = Value::Object(stats.map(|((_, l), s)| (l.clone(), stat(s))).collect());
             v["ratio"] = json!(self.pair().and_then(|(a, b)| self.ratio((r, a), (r, b))));
             v
         };

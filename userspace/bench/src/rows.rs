@@ -82,8 +82,7 @@ impl Row {
         Row { kind, size }
     }
 
-    /// The size as the tables print it: bytes ("64 B", "16 KiB") for payloads, else
-    /// counts ("8", "100k", "1M").
+    /// The size as printed: bytes ("64 B", "16 KiB") for payloads, else counts ("8", "100k", "1M").
     pub fn size_label(&self) -> String {
         let units: &[(u64, &str)] = match self.kind {
             Kind::Echo | Kind::Floor | Kind::Batch => &[(1024, " KiB"), (1, " B")],
@@ -111,8 +110,7 @@ impl Row {
         title.replace("{s}", if self.size == 1 { "" } else { "s" })
     }
 
-    /// Whether the filter entry `f` selects it: its kind ("echo"; "kv" for SET and GET) or
-    /// its id ("dump/1M").
+    /// Whether filter entry `f` selects it: its kind ("echo"; "kv": SET and GET) or id ("dump/1M").
     fn matches(&self, f: &str) -> bool {
         let kv = matches!(self.kind, Kind::Set | Kind::Get);
         self.kind.spec().name == f || (kv && f == "kv") || self.id() == f

@@ -31,12 +31,10 @@ pub struct RunArgs {
 }
 
 fn parse_module(s: &str) -> Result<(String, u32), String> {
-    let parsed = s
-        .split_once('=')
-        .and_then(|(l, f)| Some((l.to_string(), f.parse().ok()?)));
-    parsed
-        .filter(|(l, _)| l != FLOOR)
-        .ok_or(format!("{s:?} is not LABEL=FAMILY"))
+    match s.split_once('=').map(|(l, f)| (l, f.parse())) {
+        Some((l, Ok(family))) if l != FLOOR => Ok((l.into(), family)),
+        _ => Err(format!("{s:?} is not LABEL=FAMILY")),
+    }
 }
 
 /// The signature of CPUID leaf 0x40000000 ("TCGTCGTCGTCG" under QEMU's TCG, "KVMKVMKVM"
@@ -53,10 +51,9 @@ pub fn hypervisor_signature() -> String {
             return String::new();
         }
         let b = [l4.ebx, l4.ecx, l4.edx].map(u32::to_le_bytes).concat();
-        let s = String::from_utf8_lossy(&b);
-        let s = s.trim_end_matches('\0');
+        let s: String = String::from_utf8_lossy(&b).trim_end_matches('\0').into();
         if !s.is_empty() {
-            return s.to_string();
+            return s;
         }
     }
     "unknown".into()
@@ -70,8 +67,7 @@ pub fn loaded_modules() -> Vec<&'static str> {
 
 /// The contents of the file at `path`, trimmed; "" when it cannot be read.
 fn read(path: &str) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.trim().to_string()
+    String::from(std::fs::read_to_string(path).unwrap_or_default().trim())
 }
 
 /// What is measured together on `row`, as (series index, row): every module, and on an
@@ -96,12 +92,8 @@ fn turns(row: Row, rows: &[Row], modules: usize) -> Vec<(usize, Row)> {
 /// rotates. Progress lines go to stderr.
 pub fn run(args: &RunArgs) -> Result<Value, Error> {
     let plan = args.plan.plan().map_err(crate::usage)?;
-    let max_of = |m| {
-        read(&format!("/sys/module/{m}/parameters/max_entries"))
-            .parse()
-            .ok()
-    };
-    let max = loaded_modules().into_iter().filter_map(max_of).min();
+    let max_of = |m| read(&format!("/sys/module/{m}/parameters/max_entries")).parse();
+    let max = loaded_modules().into_iter().flat_map(max_of).min();
     let fits = |r: &Row| !r.kind.uses_store() || r.size <= max.unwrap_or(u64::MAX);
     let (rows, big): (Vec<Row>, Vec<Row>) = plan.rows().into_iter().partition(fits);
     if let Some(max) = max.filter(|_| !big.is_empty()) {
@@ -117,17 +109,14 @@ pub fn run(args: &RunArgs) -> Result<Value, Error> {
     let mut series = Vec::new();
     for (label, family) in args.modules.iter().chain([&floor]) {
         let mut bench = Bench::open(*family)?;
-        let store = label != FLOOR && rows.iter().any(|r| r.kind.uses_store());
-        let have = if store {
-            bench.sock.stats()?.entries
-        } else {
-            0
-        };
-        if have != 0 {
-            return Err(crate::usage(format!(
-                "{label}'s store holds {have} entries; the dump, SET and GET rows need an \
-                 empty store (reload the module, or leave them out with --rows)"
-            )));
+        if label != FLOOR && rows.iter().any(|r| r.kind.uses_store()) {
+            let have = bench.sock.stats()?.entries;
+            if have != 0 {
+                return Err(crate::usage(format!(
+                    "{label}'s store holds {have} entries; the dump, SET and GET rows need \
+                     an empty store (reload the module, or leave them out with --rows)"
+                )));
+            }
         }
         series.push((label.as_str(), bench));
     }
@@ -152,25 +141,20 @@ pub fn run(args: &RunArgs) -> Result<Value, Error> {
         }
         Ok(())
     });
-    for (label, bench) in series
-        .iter_mut()
-        .filter(|(_, b)| args.cleanup && b.filled > 0)
-    {
-        eprintln!(
-            "bench: {label}: deleting the {} entries added",
-            bench.filled
-        );
-        bench.fill_to(0)?;
+    for (label, bench) in &mut series {
+        let n = bench.filled;
+        if args.cleanup && n > 0 {
+            eprintln!("bench: {label}: deleting the {n} entries added");
+            bench.fill_to(0)?;
+        }
     }
     result?;
     let mut labels: Vec<&str> = args.modules.iter().map(|m| m.0.as_str()).collect();
     labels.extend(Some(FLOOR).filter(|_| out.keys().any(|r: &Row| r.kind == Kind::Floor)));
-    let guest = guest();
     let rows: Vec<Value> = out.into_values().collect();
-    Ok(
-        json!({"schema": 1, "kernel": guest["kernel"], "guest": guest, "labels": labels,
-        "rows": rows}),
-    )
+    let mut raw = json!({"schema": 1, "guest": guest(), "labels": labels, "rows": rows});
+    raw["kernel"] = raw["guest"]["kernel"].clone();
+    Ok(raw)
 }
 
 /// The samples of `row`'s turns (their clients in `series`), the stores filled first.

@@ -102,11 +102,10 @@ fn ln_gamma(mut x: f64) -> f64 {
     shift + (x - 0.5) * x.ln() - x + 0.5 * (2.0 * PI).ln() + series
 }
 
-/// Quantile 0.975 of Student's t with `df` ≥ 1 (may be fractional) degrees of freedom,
-/// the one that 95% intervals need (n ≥ 2 samples give df ≥ 1, and Welch's df is at least
-/// the smaller side's): Newton's method on `1/2 + ∫₀ᵗ density`, integrated by Simpson's
-/// rule on 1000 panels. The distribution function is concave on t > 0, so the iterates
-/// from 0 rise monotonically to the root.
+/// Quantile 0.975 of Student's t with `df` ≥ 1 (maybe fractional) degrees of freedom, as 95%
+/// intervals need (n ≥ 2 samples give df ≥ 1, and Welch's df is at least the smaller side's):
+/// Newton's method on `1/2 + ∫₀ᵗ density` (Simpson's rule, 1000 panels). The distribution
+/// function is concave on t > 0, so the iterates from 0 rise monotonically to the root.
 pub fn t975(df: f64) -> f64 {
     assert!(df > 0.0, "t quantile of df = {df}");
     // Welch's df falls below 1 only by rounding. Beyond 1e7 degrees of freedom t is normal
@@ -151,7 +150,7 @@ pub fn fmt_rate(mean: f64, half: f64) -> String {
 
 /// Latency histogram in nanoseconds, bucket to count: exact below 256 ns, then 128 buckets
 /// per power of two up to 2^32 ns (< 0.8% apart), so that the percentiles of every round
-/// trip of a row pool across samples and module loads without storing each latency.
+/// trip of a row pool across its samples without storing each latency.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Hist(BTreeMap<usize, u64>);
 
@@ -173,12 +172,6 @@ impl Hist {
 
     pub fn record(&mut self, ns: u32) {
         *self.0.entry(Self::bucket(ns)).or_default() += 1;
-    }
-
-    pub fn add(&mut self, other: &Hist) {
-        for (b, c) in &other.0 {
-            *self.0.entry(*b).or_default() += c;
-        }
     }
 
     pub fn count(&self) -> u64 {
@@ -225,7 +218,7 @@ mod tests {
     #[test]
     fn t_quantiles_intervals_and_ratios_match_known_values() {
         // Two-sided 95% critical values, qt(0.975, df) in R, fractional df (Welch) too.
-        let known = [
+        for (df, want) in [
             (1.0, 12.7062047),
             (1.0 - 1e-15, 12.7062047),
             (1.5, 6.0166631),
@@ -237,8 +230,7 @@ mod tests {
             (29.25, 2.0444706),
             (39.0, 2.0226909),
             (1e9, 1.959964),
-        ];
-        for (df, want) in known {
+        ] {
             close(t975(df), want, 1e-6);
         }
 

@@ -94,10 +94,9 @@ fn check_entry(m: &Msg<'_>, (k, v): ([u8; 8], [u8; 32]), flags: u16) -> Result<(
 }
 
 /// Receives a subscriber's events up to counter `last`, each checked (group, publisher
-/// `portid`, counter); returns how many were lost: gaps in the counters, and the events
-/// that did not come within [`SUBSCRIBER_WAIT`] after the socket reported an overrun.
-/// Nothing at all, with no overrun, means the module stopped delivering: an error, not a
-/// row that crawls from timeout to timeout.
+/// `portid`, counter); returns how many were lost: gaps in the counters, and the events still
+/// missing [`SUBSCRIBER_WAIT`] after an overrun. Nothing at all, with no overrun, means the
+/// module stopped delivering: an error, not a row that crawls from timeout to timeout.
 fn drain(s: &mut Socket, expected: &mut u64, last: u64, portid: u32) -> Result<u64> {
     let (start, mut received, mut overrun) = (*expected, 0, false);
     while *expected <= last {
@@ -118,8 +117,7 @@ fn drain(s: &mut Socket, expected: &mut u64, last: u64, portid: u32) -> Result<u
             let (group, port) = (group.and_then(|a| a.u32()), port.and_then(|a| a.u32()));
             let payload = payload.filter(|a| a.payload.len() == SMALL_PAYLOAD);
             let counter = payload.map(|a| u64::from_ne_bytes(a.payload[..8].try_into().unwrap()));
-            let ours =
-                m.hdr.ty == msg::PUBLISH && (group, port) == (Some(FANOUT_GROUP), Some(portid));
+            let ours = (m.hdr.ty, group, port) == (msg::PUBLISH, Some(FANOUT_GROUP), Some(portid));
             let Some(c) = counter.filter(|c| ours && (*expected..=last).contains(c)) else {
                 let want = format!("event {expected}..={last} of {portid}");
                 let got = format!("group {group:?} port {port:?} counter {counter:?}");
@@ -136,7 +134,7 @@ fn drain(s: &mut Socket, expected: &mut u64, last: u64, portid: u32) -> Result<u
 pub struct Bench {
     pub sock: Socket,
     tx: Vec<u8>,
-    /// Round trips of the current sample, and of every sample of the last echo or floor row.
+    /// Round trips of the current sample; `hist` pools those of the row's samples.
     lat: Vec<u32>,
     pub hist: Hist,
     /// Fan-out subscribers, each with the event counter it expects next.
@@ -185,13 +183,12 @@ impl Bench {
     /// unrecorded warm-up sample at least `dur` and 100 ms long.
     pub fn begin_row(&mut self, row: Row, dur: Duration) -> Result<()> {
         if row.kind == Kind::Fanout {
-            let subscriber = |_| -> Result<(Socket, u64)> {
+            for _ in 0..row.size {
                 let s = Socket::open(self.sock.family())?;
                 s.add_membership(FANOUT_GROUP)?;
                 s.set_timeout(Some(SUBSCRIBER_WAIT))?;
-                Ok((s, self.published + 1))
-            };
-            self.subs = (0..row.size).map(subscriber).collect::<Result<_>>()?;
+                self.subs.push((s, self.published + 1));
+            }
         }
         // Under TCG the first run of a kernel path pays for its translation.
         self.sample(row, dur.max(Duration::from_millis(100)))?;
@@ -221,11 +218,10 @@ impl Bench {
         }
     }
 
-    /// `n` ECHO messages of `size` payload bytes (a pattern: a mix-up shows) in one send,
-    /// and their answers (coalesced into as few datagrams as the module manages), checked.
-    /// One message is the echo row, sent to port id `to`: 0, the module, or the socket's
-    /// own for the floor (the same calls and copies without the module), each round trip
-    /// timed. More are the batched echo, sent to the kernel without an address.
+    /// `n` ECHO messages of `size` payload bytes (a pattern: a mix-up shows) in one send, and
+    /// their answers (coalesced into as few datagrams as the module manages), checked. One is
+    /// the echo row, to port id `to` (0, the module; the socket's own for the floor: the same
+    /// calls and copies without the module), each round trip timed. More: the batched echo.
     fn echoes(&mut self, to: Option<u32>, size: usize, n: usize, dur: Duration) -> Result<Sample> {
         let pattern: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
         let one = self.frame(msg::ECHO, |w| w.put_bytes(&pattern))?;
@@ -296,11 +292,7 @@ impl Bench {
         let flags = NLM_F_REQUEST | if create { NLM_F_CREATE | NLM_F_EXCL } else { 0 };
         while self.filled != n {
             let count = self.filled.abs_diff(n).min(FILL_BATCH);
-            let first = if create {
-                self.filled
-            } else {
-                self.filled - count
-            };
+            let first = self.filled - if create { 0 } else { count };
             let (seq, portid) = (self.sock.next_seq(), self.sock.portid());
             let mut w = Writer::new(&mut self.tx);
             for i in first..first + count {
@@ -335,12 +327,11 @@ impl Bench {
                 Ok(())
             })?;
             let intr = self.sock.last_done_flags() & NLM_F_DUMP_INTR != 0;
-            match (intr, i == n) {
-                (false, true) => Ok(n),
-                _ => Err(wrong(format!(
-                    "dump of {i} entries, {n} stored, NLM_F_DUMP_INTR {intr}"
-                ))),
+            if intr || i != n {
+                let what = format!("dump of {i} entries, {n} stored, NLM_F_DUMP_INTR {intr}");
+                return Err(wrong(what));
             }
+            Ok(n)
         })
     }
 
