@@ -17,7 +17,7 @@ pub fn describe(r: Row) -> Value {
 /// The raw result with the run's metadata (`meta`: commit, date, host, config) added.
 pub fn with_meta(raw: Value, meta: Value) -> Result<Value, String> {
     let mut out = meta.as_object().cloned().unwrap_or_default();
-    let raw = raw.as_object().filter(|r| r["schema"] == 1);
+    let raw = raw.as_object().filter(|_| raw["schema"] == 1);
     out.extend(raw.ok_or("not an nlfam-bench result (schema 1)")?.clone());
     Ok(Value::Object(out))
 }
