@@ -178,6 +178,7 @@ fn measure(
     for i in 0..samples {
         for t in (0..turns.len()).map(|j| (i + j) % turns.len()) {
             let (s, r) = turns[t];
+            series[s].1.renew()?;
             out[t].push(series[s].1.sample(r, dur)?);
         }
     }

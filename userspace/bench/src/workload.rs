@@ -162,6 +162,14 @@ impl Bench {
         })
     }
 
+    /// Replaces the socket and the transmit buffer with new ones (not measured).
+    pub fn renew(&mut self) -> Result<()> {
+        let sock = Socket::open(self.sock.family())?;
+        sock.set_timeout(Some(ANSWER_WAIT))?;
+        (self.sock, self.tx) = (sock, vec![0; 128 * 1024]);
+        Ok(())
+    }
+
     /// A random entry of the store (Knuth's MMIX LCG: cheap, deterministic).
     fn random_entry(&mut self) -> u64 {
         let mul = self.rng.wrapping_mul(6364136223846793005);
