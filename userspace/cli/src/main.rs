@@ -1,5 +1,6 @@
 //! `nlfam`: talk to nlfam's custom netlink families from the command line.
 
+mod bench;
 mod ls;
 
 use clap::{Parser, Subcommand};
@@ -159,7 +160,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             // The check of `open` (module loaded, readable error) first; the benchmark opens
             // its own sockets.
             drop(open(cli.family)?);
-            let raw = nlfam_bench::bench_loaded(cli.family, samples as usize, &plan)?;
+            let raw = bench::bench_loaded(cli.family, samples as usize, &plan)?;
             if json {
                 println!("{raw}");
             } else {
