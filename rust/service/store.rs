@@ -50,6 +50,19 @@ impl Key {
         }
     }
 
+    /// The first eight bytes, zero-padded, as a big-endian number. Zero is the least
+    /// byte, so a smaller prefix means a smaller key (a shorter key whose bytes begin the
+    /// other's is the smaller one); equal prefixes say nothing.
+    fn prefix(&self) -> u64 {
+        let first = match self {
+            // The array is zero beyond `len` (`Key::new`).
+            Key::Inline { bytes, .. } => bytes.first_chunk::<8>(),
+            // Longer than `INLINE_KEY`, so at least eight bytes.
+            Key::Heap(b) => b.as_slice().first_chunk::<8>(),
+        };
+        first.map_or(0, |w| u64::from_be_bytes(*w))
+    }
+
     pub(crate) fn as_bytes(&self) -> &[u8] {
         match self {
             Key::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or(&[]),
@@ -70,8 +83,11 @@ impl PartialOrd for Key {
     }
 }
 impl Ord for Key {
+    /// Lexicographic. The first eight bytes, compared as one number, decide most
+    /// comparisons of a tree walk without a call to `memcmp`; ties compare the bytes.
     fn cmp(&self, other: &Self) -> core::cmp::Ordering {
-        self.as_bytes().cmp(other.as_bytes())
+        let bytes = || self.as_bytes().cmp(other.as_bytes());
+        self.prefix().cmp(&other.prefix()).then_with(bytes)
     }
 }
 

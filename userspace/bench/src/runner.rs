@@ -171,9 +171,9 @@ fn measure(
             bench.fill_to(row.size)?;
         }
     }
-    for &(s, r) in turns {
-        series[s].1.begin_row(r, dur)?;
-    }
+    turns
+        .iter()
+        .try_for_each(|&(s, r)| series[s].1.begin_row(r, dur))?;
     let mut out = vec![Vec::with_capacity(samples); turns.len()];
     for i in 0..samples {
         for t in (0..turns.len()).map(|j| (i + j) % turns.len()) {
@@ -182,9 +182,7 @@ fn measure(
             out[t].push(series[s].1.sample(r, dur)?);
         }
     }
-    for &(s, _) in turns {
-        series[s].1.end_row()?;
-    }
+    turns.iter().try_for_each(|&(s, _)| series[s].1.end_row())?;
     Ok(out)
 }
 
