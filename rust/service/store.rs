@@ -25,14 +25,21 @@ use crate::proto::wire::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE};
 const INLINE_KEY: usize = 22;
 
 /// A key: bytes ordered lexicographically.
-pub(crate) enum Key {
+///
+/// # Invariants
+///
+/// An inline key's bytes beyond its length are zero, and a heap key is longer than
+/// [`INLINE_KEY`] (so at least eight bytes long): [`Key::prefix`] relies on both.
+pub(crate) struct Key(Repr);
+
+enum Repr {
     /// A short key, in place (`len` bytes of `bytes`).
     Inline { len: u8, bytes: [u8; INLINE_KEY] },
     /// A longer one.
     Heap(Bytes),
 }
 
-const _: () = assert!(core::mem::size_of::<Key>() == 24);
+const _: () = assert!(core::mem::size_of::<Key>() == 24 && INLINE_KEY >= 8);
 
 impl Key {
     /// A copy of `k`; allocates only for keys longer than [`INLINE_KEY`].
@@ -44,9 +51,11 @@ impl Key {
                     .get_mut(..k.len())
                     .ok_or(kernel::error::code::EINVAL)?
                     .copy_from_slice(k);
-                Ok(Key::Inline { len, bytes })
+                // INVARIANT: the rest of `bytes` stays zero.
+                Ok(Key(Repr::Inline { len, bytes }))
             }
-            _ => Ok(Key::Heap(copy(k)?)),
+            // INVARIANT: the arm above takes every key of at most `INLINE_KEY` bytes.
+            _ => Ok(Key(Repr::Heap(copy(k)?))),
         }
     }
 
@@ -54,19 +63,18 @@ impl Key {
     /// byte, so a smaller prefix means a smaller key (a shorter key whose bytes begin the
     /// other's is the smaller one); equal prefixes say nothing.
     fn prefix(&self) -> u64 {
-        let first = match self {
-            // The array is zero beyond `len` (`Key::new`).
-            Key::Inline { bytes, .. } => bytes.first_chunk::<8>(),
-            // Longer than `INLINE_KEY`, so at least eight bytes.
-            Key::Heap(b) => b.as_slice().first_chunk::<8>(),
+        // Both are the key's first eight bytes, zero-padded (type invariants).
+        let first = match &self.0 {
+            Repr::Inline { bytes, .. } => bytes.first_chunk::<8>(),
+            Repr::Heap(b) => b.as_slice().first_chunk::<8>(),
         };
         first.map_or(0, |w| u64::from_be_bytes(*w))
     }
 
     pub(crate) fn as_bytes(&self) -> &[u8] {
-        match self {
-            Key::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or(&[]),
-            Key::Heap(b) => b.as_slice(),
+        match &self.0 {
+            Repr::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or(&[]),
+            Repr::Heap(b) => b.as_slice(),
         }
     }
 }
