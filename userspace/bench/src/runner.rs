@@ -168,22 +168,32 @@ fn measure(
     for (label, bench) in series.iter_mut().filter(|(l, _)| *l != FLOOR) {
         if row.kind.uses_store() && bench.filled < row.size {
             eprintln!("bench: {label}: filling the store to {} entries", row.size);
-            bench.fill_to(row.size)?;
+            bench.fill_to(row.size).map_err(named(label))?;
         }
     }
-    turns
-        .iter()
-        .try_for_each(|&(s, r)| series[s].1.begin_row(r, dur))?;
+    for &(s, r) in turns {
+        let (label, bench) = &mut series[s];
+        bench.begin_row(r, dur).map_err(named(label))?;
+    }
     let mut out = vec![Vec::with_capacity(samples); turns.len()];
     for i in 0..samples {
         for t in (0..turns.len()).map(|j| (i + j) % turns.len()) {
             let (s, r) = turns[t];
-            series[s].1.renew()?;
-            out[t].push(series[s].1.sample(r, dur)?);
+            let (label, bench) = &mut series[s];
+            bench.renew().map_err(named(label))?;
+            out[t].push(bench.sample(r, dur).map_err(named(label))?);
         }
     }
-    turns.iter().try_for_each(|&(s, _)| series[s].1.end_row())?;
+    for &(s, _) in turns {
+        let (label, bench) = &mut series[s];
+        bench.end_row().map_err(named(label))?;
+    }
     Ok(out)
+}
+
+/// Names the series whose step failed: a row interleaves them.
+fn named(label: &str) -> impl Fn(Error) -> Error + '_ {
+    move |e| Error::Protocol(format!("{label}: {e}"))
 }
 
 /// What the guest is: kernel, CPUs, clock source, hypervisor.

@@ -5,8 +5,7 @@ use crate::rows::{Kind, Row, BATCH, SMALL_PAYLOAD};
 use crate::stats::{Hist, Sample};
 use nlfam::proto::attr::{Attr, AttrIter, NoSpace, Writer};
 use nlfam::proto::family::{attr, msg};
-use nlfam::proto::wire::{Msg, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP};
-use nlfam::proto::wire::{NLM_F_DUMP_INTR, NLM_F_EXCL, NLM_F_MULTI, NLM_F_REQUEST};
+use nlfam::proto::wire::{Msg, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_MULTI, NLM_F_REQUEST};
 use nlfam::{Error, SetMode, Socket};
 use std::time::{Duration, Instant};
 
@@ -14,8 +13,6 @@ type Result<T, E = Error> = std::result::Result<T, E>;
 type Written = Result<(), NoSpace>;
 type Laps<'a> = Option<&'a mut Vec<u32>>;
 
-/// SET requests per datagram while filling the store (not measured).
-const FILL_BATCH: u64 = 256;
 /// Publishes per fan-out iteration before the subscribers are drained.
 const FANOUT_BURST: usize = 16;
 const FANOUT_GROUP: u32 = 7;
@@ -214,14 +211,16 @@ impl Bench {
         Ok(())
     }
 
-    /// Ends a row: no more subscribers, and anything left unread on the socket (an answer
-    /// nobody asked for) fails it.
+    /// Ends a row (or a sample: [`Bench::renew`]): anything left unread on the socket or a
+    /// subscriber (an answer or event nobody asked for) fails it; no more subscribers.
     pub fn end_row(&mut self) -> Result<()> {
-        self.subs.clear();
-        match self.sock.try_recv()? {
-            Some(m) => Err(wrong(format!("an answer nobody asked for: {m:?}"))),
-            None => Ok(()),
+        for s in self.subs.iter_mut().map(|(s, _)| s).chain([&mut self.sock]) {
+            if let Some(m) = s.try_recv()? {
+                return Err(wrong(format!("an answer or event nobody asked for: {m:?}")));
+            }
         }
+        self.subs.clear();
+        Ok(())
     }
 
     /// One sample of `row`, at least `dur` and one operation long.
@@ -303,32 +302,17 @@ impl Bench {
         Ok(sample)
     }
 
-    /// Adds (SET with CREATE|EXCL) or deletes entries until the store holds `n` of this
-    /// client's: [`FILL_BATCH`] per datagram, one sequence number, the last with an ACK.
+    /// Adds (SET with `NLM_F_CREATE | NLM_F_EXCL`) or deletes entries until the store holds
+    /// `n` of this client's, through the client's API, one request each (not measured).
     pub fn fill_to(&mut self, n: u64) -> Result<()> {
-        let create = n > self.filled;
-        let ty = if create { msg::KV_SET } else { msg::KV_DEL };
-        let flags = NLM_F_REQUEST | if create { NLM_F_CREATE | NLM_F_EXCL } else { 0 };
-        while self.filled != n {
-            let count = self.filled.abs_diff(n).min(FILL_BATCH);
-            let first = self.filled - if create { 0 } else { count };
-            let (seq, portid) = (self.sock.next_seq(), self.sock.portid());
-            let mut w = Writer::new(&mut self.tx);
-            for i in first..first + count {
-                let ack = if i + 1 == first + count { NLM_F_ACK } else { 0 };
-                let (k, v) = entry(i);
-                let m = w.begin_msg(ty, flags | ack, seq, portid).map_err(too_big)?;
-                w.put_str(attr::KEY, &k).map_err(too_big)?;
-                if create {
-                    w.put_attr(attr::VALUE, &v).map_err(too_big)?;
-                }
-                w.end_msg(m).map_err(too_big)?;
-            }
-            let len = w.len();
-            self.sock.send_raw(&self.tx[..len])?;
-            let ack = |m: &Msg<'_>| Err(unexpected(m, "the ACK"));
-            self.sock.collect_each(seq, ack)?;
-            self.filled = if create { first + count } else { first };
+        while self.filled < n {
+            let (k, v) = entry(self.filled);
+            self.sock.set(&k, &v, SetMode::Create)?;
+            self.filled += 1;
+        }
+        while self.filled > n {
+            self.filled -= 1;
+            self.sock.del(&entry(self.filled).0)?;
         }
         Ok(())
     }
@@ -387,11 +371,16 @@ mod tests {
     }
 
     #[test]
-    fn a_new_socket_only_once_the_old_one_has_nothing_left_to_read() {
+    fn a_new_socket_only_once_the_old_one_and_the_subscribers_have_nothing_left_to_read() {
         let mut b = Bench::open(libc::NETLINK_USERSOCK as u32).unwrap();
         let len = b.frame(msg::ECHO, |_| Ok(())).unwrap();
-        b.sock.send_raw_to(&b.tx[..len], b.sock.portid()).unwrap();
-        let e = b.renew().unwrap_err();
-        assert!(e.to_string().contains("nobody asked for"), "{e}");
+        for to_subscriber in [false, true] {
+            b.subs
+                .push((Socket::open(libc::NETLINK_USERSOCK as u32).unwrap(), 1));
+            let to = [b.sock.portid(), b.subs[0].0.portid()][usize::from(to_subscriber)];
+            b.sock.send_raw_to(&b.tx[..len], to).unwrap();
+            let e = b.renew().unwrap_err();
+            assert!(e.to_string().contains("nobody asked for"), "{e}");
+        }
     }
 }
