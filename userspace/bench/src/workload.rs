@@ -148,7 +148,7 @@ impl Bench {
         sock.set_timeout(Some(ANSWER_WAIT))?;
         Ok(Bench {
             sock,
-            // Room for the largest echo or a batch of fill requests.
+            // Room for the largest echo (64 KiB and its headers).
             tx: vec![0; 128 * 1024],
             lat: Vec::with_capacity(1 << 20),
             hist: Hist::default(),
