@@ -377,6 +377,7 @@ mod tests {
         let echo = &data.summary()["rows"][0];
         assert_eq!(echo["id"], "echo/0B");
         assert_eq!(echo["labels"]["rust"]["n"], 40);
+        assert!(with_meta(json!({"rows": []}), raw).is_err_and(|e| e.contains("(schema 1)")));
     }
 
     #[test]
